@@ -1,0 +1,13 @@
+#![deny(clippy::all)]
+//! proclet: run a JavaScript function as a separate Node.js process.
+//!
+//! Everything but `proclet` (the napi surface) is plain Rust with unit tests.
+
+pub mod cache;
+pub mod channel;
+pub mod process;
+pub mod protocol;
+pub mod script;
+pub mod spawn;
+
+mod proclet;
