@@ -1,1 +1,299 @@
-// placeholder
+// proclet child runtime. src/script.rs places this ahead of the worker function in the cached
+// script; it speaks the frame format of docs/protocol.md over fd 3 and gives the worker and the
+// handlers their context: this.send(message) and this.close(code).
+//
+// Lifetime: the channel keeps this process alive only while handlers are registered (or
+// announced and not yet received), as Node's own IPC channel does while 'message' listeners
+// exist. A worker with no handlers exits when its own work is done. End-of-file on fd 3 means
+// the parent is gone: the child exits at once rather than linger as an orphan.
+const __proclet_runtime = (function () {
+  'use strict';
+
+  const net = require('net');
+  const vm = require('vm');
+  const fs = require('fs');
+  const path = require('path');
+  const util = require('util');
+  const { createRequire } = require('module');
+  const { fileURLToPath } = require('url');
+
+  const HEADER = 5;
+  const MAX_PAYLOAD = 512 * 1024 * 1024;
+  const KIND_MESSAGE = 0x01;
+  const KIND_ERROR = 0x02;
+  const KIND_HANDLER = 0x03;
+  // this.send() returns false once this many characters wait to be written.
+  const HIGH_WATER = 1024 * 1024;
+
+  // argv: [node, script, caller, announced handler count]; the user's code sees [node, script].
+  const caller = process.argv[2];
+  const announcedHandlers = Number(process.argv[3]) || 0;
+  process.argv.splice(2, 2);
+  const callerFile = caller.startsWith('file:') ? fileURLToPath(caller) : caller;
+  const callerDir = path.dirname(callerFile);
+  const userRequire = createRequire(callerFile);
+
+  const socket = new net.Socket({ fd: 3, readable: true, writable: true });
+  const handlers = [];
+  let receivedHandlers = 0;
+  let closing = false;
+  let reportingFatal = false;
+
+  // ---- outgoing -------------------------------------------------------------------------------
+  // Frames sent during one tick are encoded into one buffer and written with one write().
+  let outKinds = [];
+  let outTexts = [];
+  let outLengths = [];
+  let outChars = 0;
+  let flushScheduled = false;
+
+  function queue(kind, text) {
+    const length = Buffer.byteLength(text);
+    if (length > MAX_PAYLOAD) {
+      const error = new RangeError(
+        `proclet: message of ${length} bytes exceeds the maximum of ${MAX_PAYLOAD} bytes`,
+      );
+      error.code = 'ERR_PROCLET_MESSAGE_TOO_LARGE';
+      throw error;
+    }
+    outKinds.push(kind);
+    outTexts.push(text);
+    outLengths.push(length);
+    outChars += text.length;
+    if (!flushScheduled) {
+      flushScheduled = true;
+      process.nextTick(flush);
+    }
+    return outChars + socket.writableLength < HIGH_WATER;
+  }
+
+  function encodePending() {
+    let total = 0;
+    for (let i = 0; i < outLengths.length; i++) total += HEADER + outLengths[i];
+    const buffer = Buffer.allocUnsafe(total);
+    let offset = 0;
+    for (let i = 0; i < outKinds.length; i++) {
+      buffer.writeUInt32BE(outLengths[i], offset);
+      buffer[offset + 4] = outKinds[i];
+      offset += HEADER;
+      offset += buffer.write(outTexts[i], offset, outLengths[i], 'utf8');
+    }
+    outKinds = [];
+    outTexts = [];
+    outLengths = [];
+    outChars = 0;
+    return buffer;
+  }
+
+  function flush() {
+    flushScheduled = false;
+    if (outKinds.length === 0 || socket.destroyed) return;
+    socket.write(encodePending());
+  }
+
+  // A worker that calls process.exit() itself still gets its last messages out: write what is
+  // pending synchronously, unless libuv already holds earlier writes (order would break).
+  function flushSync() {
+    if (outKinds.length === 0 || socket.destroyed || socket.writableLength > 0) return;
+    const buffer = encodePending();
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    let offset = 0;
+    while (offset < buffer.length) {
+      try {
+        offset += fs.writeSync(3, buffer, offset);
+      } catch (error) {
+        if (error.code !== 'EAGAIN') return;
+        Atomics.wait(pause, 0, 0, 1);
+      }
+    }
+  }
+
+  function serialize(message) {
+    let text;
+    try {
+      text = JSON.stringify(message);
+    } catch (cause) {
+      throw invalidMessage(`it cannot be serialized to JSON: ${cause.message}`, cause);
+    }
+    if (text === undefined) {
+      throw invalidMessage(`${typeof message === 'function' ? 'a function' : String(message)} has no JSON form`);
+    }
+    return text;
+  }
+
+  function invalidMessage(reason, cause) {
+    const error = new TypeError(`proclet: this.send(message): ${reason}`, cause && { cause });
+    error.code = 'ERR_PROCLET_INVALID_MESSAGE';
+    return error;
+  }
+
+  function send(message) {
+    const text = serialize(message);
+    if (closing) return false;
+    return queue(KIND_MESSAGE, text);
+  }
+
+  function close(code = 0) {
+    if (!Number.isInteger(code)) {
+      const error = new TypeError(`proclet: this.close(code): code must be an integer, got ${util.inspect(code)}`);
+      error.code = 'ERR_PROCLET_INVALID_EXIT_CODE';
+      throw error;
+    }
+    shutdown(code);
+  }
+
+  // Delivers everything queued so far, then exits with `code`.
+  function shutdown(code) {
+    if (closing) return;
+    closing = true;
+    process.exitCode = code;
+    flush();
+    socket.end(() => process.exit(code));
+    socket.once('close', () => process.exit(code));
+  }
+
+  // The context: `this` in the worker and in every handler (arrow functions get it lexically,
+  // because their source is evaluated inside a function called with it).
+  const context = {};
+  Object.defineProperties(context, {
+    send: { value: send, enumerable: true },
+    close: { value: close, enumerable: true },
+  });
+
+  // ---- incoming -------------------------------------------------------------------------------
+  let parts = [];
+  let partsLength = 0;
+  let needed = HEADER;
+
+  socket.on('data', (chunk) => {
+    if (closing) return;
+    parts.push(chunk);
+    partsLength += chunk.length;
+    if (partsLength < needed) return;
+    const data = parts.length === 1 ? parts[0] : Buffer.concat(parts, partsLength);
+    parts = [];
+    partsLength = 0;
+    let offset = 0;
+    while (data.length - offset >= HEADER && !closing) {
+      const length = data.readUInt32BE(offset);
+      if (length > MAX_PAYLOAD) throw new Error(`proclet: the parent sent a frame of ${length} bytes`);
+      const end = offset + HEADER + length;
+      if (end > data.length) break;
+      dispatch(data[offset + 4], data.toString('utf8', offset + HEADER, end));
+      offset = end;
+    }
+    if (closing) return;
+    const rest = data.length - offset;
+    if (rest > 0) {
+      parts.push(data.subarray(offset));
+      partsLength = rest;
+    }
+    needed = rest >= HEADER ? HEADER + data.readUInt32BE(offset) : HEADER;
+  });
+
+  function dispatch(kind, text) {
+    if (kind === KIND_MESSAGE) {
+      const message = JSON.parse(text);
+      for (const handler of handlers) {
+        handler.call(context, message);
+        if (closing) return;
+      }
+    } else if (kind === KIND_HANDLER) {
+      const { source, method } = JSON.parse(text);
+      handlers.push(materialize(compile(source, method), method));
+      receivedHandlers++;
+      updateRef();
+    } else {
+      throw new Error(`proclet: unexpected frame kind 0x${kind.toString(16)} from the parent`);
+    }
+  }
+
+  function compile(source, method) {
+    const body = method ? `return ({\n${source}\n});` : `return (\n${source}\n);`;
+    return vm.compileFunction(body, ['require', '__filename', '__dirname'], { filename: callerFile });
+  }
+
+  // Evaluates a factory with `this` = context and returns the function it produces.
+  function materialize(factory, method) {
+    let value = factory.call(context, userRequire, callerFile, callerDir);
+    if (method) {
+      const descriptor = Object.getOwnPropertyDescriptor(value, Reflect.ownKeys(value)[0]);
+      value = descriptor.value || descriptor.get || descriptor.set;
+    }
+    if (typeof value !== 'function') {
+      throw new TypeError('proclet: the function source did not evaluate to a function');
+    }
+    return value;
+  }
+
+  function updateRef() {
+    if (handlers.length > 0 || receivedHandlers < announcedHandlers) socket.ref();
+    else socket.unref();
+  }
+
+  // End-of-file: the parent is gone (exited, killed, or dropped the channel).
+  socket.on('end', () => process.exit());
+  socket.on('error', () => process.exit());
+
+  // ---- errors ---------------------------------------------------------------------------------
+  // Uncaught errors are reported to the parent, then the child exits with code 1, as Node does.
+  // A user's own 'uncaughtException' / 'unhandledRejection' listener takes precedence.
+  function fatal(error, event) {
+    if (process.listenerCount(event) > 1 || reportingFatal || closing) return;
+    reportingFatal = true;
+    let text;
+    try {
+      text = JSON.stringify(serializeThrown(error, 0));
+    } catch {
+      text = JSON.stringify({ value: String(error) });
+    }
+    queue(KIND_ERROR, text);
+    shutdown(1);
+  }
+
+  process.on('uncaughtException', (error) => fatal(error, 'uncaughtException'));
+  process.on('unhandledRejection', (reason) => fatal(reason, 'unhandledRejection'));
+  process.on('exit', flushSync);
+
+  function serializeThrown(value, depth) {
+    const isError =
+      value instanceof Error ||
+      (value !== null && typeof value === 'object' && typeof value.message === 'string' && typeof value.name === 'string');
+    if (!isError || depth > 8) return { value: jsonSafe(value) };
+    const error = {
+      name: String(value.name),
+      message: String(value.message),
+      stack: typeof value.stack === 'string' ? value.stack : undefined,
+      props: {},
+    };
+    for (const key of Object.keys(value)) {
+      if (key === 'errors' || key === 'cause') continue;
+      const safe = jsonSafe(value[key]);
+      if (safe !== undefined) error.props[key] = safe;
+    }
+    if ('cause' in value) error.cause = serializeThrown(value.cause, depth + 1);
+    if (Array.isArray(value.errors)) error.errors = value.errors.map((e) => serializeThrown(e, depth + 1));
+    return { error };
+  }
+
+  function jsonSafe(value) {
+    try {
+      const text = JSON.stringify(value);
+      return text === undefined ? util.inspect(value) : JSON.parse(text);
+    } catch {
+      return util.inspect(value);
+    }
+  }
+
+  // ---- start ----------------------------------------------------------------------------------
+  function start(factory, method) {
+    updateRef();
+    const worker = materialize(factory, method);
+    const result = worker.call(context);
+    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+      result.then(undefined, (error) => fatal(error, 'unhandledRejection'));
+    }
+  }
+
+  return { start };
+})();
