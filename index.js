@@ -378,7 +378,9 @@ class Proclet {
       throw errors.fromNative("child.on('message', handler)", cause);
     }
     if (this.#state === 'idle') this.#announcedHandlers++;
-    this.#scheduleFlush();
+    // Written at once, not at the end of the tick: a child with nothing else to do decides
+    // whether to stay alive on its first turn of the event loop.
+    else this.#native.flush();
   }
 
   // Everything sent in one tick goes out in one write.

@@ -226,8 +226,12 @@ const __proclet_runtime = (function () {
     return value;
   }
 
+  // Referenced through the first turn of the event loop regardless, so that frames the parent
+  // wrote before we started (handlers attached right after run()) are read before we decide.
+  let firstTurnDone = false;
+
   function updateRef() {
-    if (handlers.length > 0 || receivedHandlers < announcedHandlers) socket.ref();
+    if (!firstTurnDone || handlers.length > 0 || receivedHandlers < announcedHandlers) socket.ref();
     else socket.unref();
   }
 
@@ -288,6 +292,10 @@ const __proclet_runtime = (function () {
   // ---- start ----------------------------------------------------------------------------------
   function start(factory, method) {
     updateRef();
+    setImmediate(() => {
+      firstTurnDone = true;
+      updateRef();
+    });
     const worker = materialize(factory, method);
     const result = worker.call(context);
     if (result !== null && typeof result === 'object' && typeof result.then === 'function') {

@@ -1,0 +1,85 @@
+'use strict';
+// Shared test helpers: track every Proclet so afterEach can end it, and run scripts in a
+// separate node process to observe what a user's terminal would show.
+
+const { spawn } = require('child_process');
+const path = require('path');
+const { Proclet } = require('proclet');
+
+const live = new Set();
+
+/** Creates a Proclet that `endAll()` will kill if the test leaves it running. */
+function proclet(fn) {
+  const p = new Proclet(fn);
+  const exited = new Promise((resolve) => p.parent.once('exit', (code, signal) => resolve({ code, signal })));
+  live.add({ p, exited });
+  p.exited = exited;
+  return p;
+}
+
+/** Resolves with the next `count` messages from the child; rejects if it exits first. */
+function nextMessages(p, count) {
+  return new Promise((resolve, reject) => {
+    const got = [];
+    const onExit = (code, signal) =>
+      reject(new Error(`child exited (code ${code}, signal ${signal}) after ${got.length} of ${count} messages: ${JSON.stringify(got)}`));
+    const onMessage = (message) => {
+      got.push(message);
+      if (got.length === count) {
+        p.parent.off('message', onMessage);
+        p.parent.off('exit', onExit);
+        resolve(got);
+      }
+    };
+    p.parent.on('message', onMessage);
+    p.parent.once('exit', onExit);
+  });
+}
+
+/** Resolves with the next event of that name. */
+function next(emitter, event) {
+  return new Promise((resolve) => emitter.once(event, (...args) => resolve(args)));
+}
+
+/** afterEach: kill what is still running and wait for it, so no child outlives its test. */
+async function endAll() {
+  const pending = [...live];
+  live.clear();
+  for (const { p, exited } of pending) {
+    if (p.pid !== undefined) p.kill('SIGKILL');
+    if (p.pid !== undefined) await exited;
+  }
+}
+
+/**
+ * Runs `node <file> ...args` (or `node -e code`) and resolves with its exit and output.
+ * A script that does not exit within `timeoutMs` is killed and reported as hanging.
+ */
+function runNode(args, { cwd, env, timeoutMs = 30000, input } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: cwd || path.join(__dirname, '..'),
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    let hung = false;
+    const timer = setTimeout(() => {
+      hung = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, hung });
+    });
+    child.stdin.end(input);
+  });
+}
+
+const fixture = (...parts) => path.join(__dirname, 'fixtures', ...parts);
+
+module.exports = { proclet, nextMessages, next, endAll, runNode, fixture, Proclet };

@@ -1,0 +1,263 @@
+'use strict';
+// Messages both ways: order, completeness, queuing before run(), handlers, close(), exit ordering.
+
+const { proclet, nextMessages, next, endAll } = require('./helpers');
+
+afterEach(endAll);
+
+test('the issue example: ready, 21 doubled, exit 0', async () => {
+  const p = proclet(function () {
+    this.send('ready');
+  });
+  p.child.on('message', function (m) {
+    this.send(m * 2);
+    this.close(0);
+  });
+  const seen = [];
+  p.parent.on('message', (m) => {
+    seen.push(m);
+    if (m === 'ready') p.parent.send(21);
+  });
+  p.run();
+  expect(await p.exited).toEqual({ code: 0, signal: null });
+  expect(seen).toEqual(['ready', 42]);
+});
+
+test('any JSON value round-trips unchanged', async () => {
+  const values = [0, -1.5, 'text', 'h\u00e9llo \u{1f600}', true, false, null, [], {}, [1, [2, [3]]], { a: { b: ['c', { d: null }] } }];
+  const p = proclet(function () {});
+  p.child.on('message', function (m) {
+    this.send(m);
+  });
+  p.run();
+  for (const value of values) p.parent.send(value);
+  expect(await nextMessages(p, values.length)).toEqual(values);
+});
+
+test('100,000 messages from the child arrive complete and in order', async () => {
+  const count = 100000;
+  const p = proclet(function () {
+    for (let i = 0; i < 100000; i++) this.send(i);
+    this.close(0);
+  });
+  const got = [];
+  p.parent.on('message', (m) => got.push(m));
+  p.run();
+  expect(await p.exited).toEqual({ code: 0, signal: null });
+  expect(got.length).toBe(count);
+  expect(got.every((m, i) => m === i)).toBe(true);
+});
+
+test('100,000 messages from the parent arrive complete and in order', async () => {
+  const p = proclet(function () {});
+  p.child.on('message', function (m) {
+    if (m === 'done') {
+      this.send({ count: this.count || 0, ordered: this.ordered !== false });
+      this.close(0);
+      return;
+    }
+    if (m !== (this.count || 0)) this.ordered = false;
+    this.count = (this.count || 0) + 1;
+  });
+  p.run();
+  for (let i = 0; i < 100000; i++) p.parent.send(i);
+  p.parent.send('done');
+  const [summary] = await nextMessages(p, 1);
+  expect(summary).toEqual({ count: 100000, ordered: true });
+  expect(await p.exited).toEqual({ code: 0, signal: null });
+});
+
+test('messages sent before run() are queued and delivered once the child runs', async () => {
+  const p = proclet(function () {});
+  p.parent.send('first');
+  p.parent.send({ second: 2 });
+  p.child.on('message', function (m) {
+    this.send(['echo', m]);
+  });
+  p.parent.send('third');
+  p.run();
+  // The handler was registered after the first two messages were queued: it sees only the third.
+  expect(await nextMessages(p, 1)).toEqual([['echo', 'third']]);
+});
+
+test('handlers registered before run() see messages queued after them', async () => {
+  const p = proclet(function () {});
+  p.child.on('message', function (m) {
+    this.send(m + 1);
+  });
+  p.parent.send(1);
+  p.parent.send(2);
+  p.run();
+  expect(await nextMessages(p, 2)).toEqual([2, 3]);
+});
+
+test('handlers attached after run() take effect for later messages', async () => {
+  const p = proclet(function () {
+    this.send('started');
+  });
+  p.child.on('message', function (m) {
+    this.send(`first:${m}`);
+  });
+  p.run();
+  await nextMessages(p, 1);
+  p.parent.send('a');
+  expect(await nextMessages(p, 1)).toEqual(['first:a']);
+  p.child.on('message', function (m) {
+    this.send(`second:${m}`);
+  });
+  p.parent.send('b');
+  expect(await nextMessages(p, 2)).toEqual(['first:b', 'second:b']);
+});
+
+test('a child with no handlers attached before run() keeps running for handlers attached later in the same tick', async () => {
+  const p = proclet(function () {});
+  p.run();
+  p.child.on('message', function (m) {
+    this.send(m.toUpperCase());
+    this.close(0);
+  });
+  p.parent.send('late');
+  expect(await nextMessages(p, 1)).toEqual(['LATE']);
+  expect(await p.exited).toEqual({ code: 0, signal: null });
+});
+
+test('several handlers run in the order they were added, with this bound', async () => {
+  const p = proclet(function () {});
+  p.child.on('message', function (m) {
+    this.send(`regular:${m}`);
+  });
+  p.child.on('message', (m) => this.send(`arrow:${m}`));
+  p.child.on('message', { method(m) { this.send(`method:${m}`); } }.method);
+  p.child.on('message', async function (m) {
+    this.send(`async:${await m}`);
+  });
+  p.run();
+  p.parent.send('x');
+  expect(await nextMessages(p, 4)).toEqual(['regular:x', 'arrow:x', 'method:x', 'async:x']);
+});
+
+test('this.close() delivers every message sent before it, then exits with the code', async () => {
+  const p = proclet(function () {
+    for (let i = 0; i < 1000; i++) this.send(i);
+    this.send('last words');
+    this.close(7);
+    this.send('after close is dropped');
+  });
+  const got = [];
+  p.parent.on('message', (m) => got.push(m));
+  p.run();
+  expect(await p.exited).toEqual({ code: 7, signal: null });
+  expect(got.length).toBe(1001);
+  expect(got[1000]).toBe('last words');
+});
+
+test('a child that calls process.exit() directly still delivers what it sent', async () => {
+  const p = proclet(function () {
+    this.send('before exit');
+    process.exit(3);
+  });
+  const got = [];
+  p.parent.on('message', (m) => got.push(m));
+  p.run();
+  expect(await p.exited).toEqual({ code: 3, signal: null });
+  expect(got).toEqual(['before exit']);
+});
+
+test("'exit' comes after the last message, never before", async () => {
+  const p = proclet(function () {
+    const big = 'x'.repeat(1 << 20);
+    for (let i = 0; i < 20; i++) this.send({ i, big });
+  });
+  const order = [];
+  p.parent.on('message', (m) => order.push(m.i));
+  p.parent.on('exit', () => order.push('exit'));
+  p.run();
+  await p.exited;
+  expect(order).toEqual([...Array.from({ length: 20 }, (_, i) => i), 'exit']);
+});
+
+test('a worker with no handlers exits by itself when its work is done', async () => {
+  const p = proclet(function () {
+    setTimeout(() => this.send('done'), 20);
+  });
+  p.run();
+  expect(await nextMessages(p, 1)).toEqual(['done']);
+  expect(await p.exited).toEqual({ code: 0, signal: null });
+});
+
+describe('parent.send(message)', () => {
+  test.each([
+    ['undefined', undefined, /undefined has no JSON form/],
+    ['a function', () => {}, /a function has no JSON form/],
+    ['a symbol', Symbol('s'), /a symbol has no JSON form/],
+    ['a BigInt', 10n, /cannot be serialized.*BigInt/],
+    ['a circular object', (() => { const o = {}; o.self = o; return o; })(), /cannot be serialized.*circular/],
+  ])('refuses %s with a TypeError, and the proclet stays usable', async (_, bad, message) => {
+    const p = proclet(function () {});
+    p.child.on('message', function (m) {
+      this.send(m);
+    });
+    p.run();
+    let error;
+    try {
+      p.parent.send(bad);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.code).toBe('ERR_PROCLET_INVALID_MESSAGE');
+    expect(error.message).toMatch(message);
+    p.parent.send('fine');
+    expect(await nextMessages(p, 1)).toEqual(['fine']);
+  });
+
+  test('after the child exited it fails with an error that says so', async () => {
+    const p = proclet(function () {
+      this.close(4);
+    });
+    p.run();
+    await p.exited;
+    let error;
+    try {
+      p.parent.send('anyone there?');
+    } catch (e) {
+      error = e;
+    }
+    expect(error.code).toBe('ERR_PROCLET_CHANNEL_CLOSED');
+    expect(error.message).toContain(`child process ${p.pid} has exited (code 4)`);
+    expect(() => p.child.on('message', () => {})).toThrow(/has exited/);
+  });
+
+  test("returns false past the high-water mark, then 'drain' follows and everything arrives", async () => {
+    const p = proclet(function () {});
+    p.child.on('message', function (m) {
+      this.bytes = (this.bytes || 0) + m.length;
+      if (this.bytes === 40 * 65536) this.send(this.bytes);
+    });
+    p.run();
+    const chunk = 'y'.repeat(65536);
+    const results = [];
+    for (let i = 0; i < 40; i++) results.push(p.parent.send(chunk));
+    expect(results[0]).toBe(true);
+    expect(results[results.length - 1]).toBe(false);
+    await next(p.parent, 'drain');
+    expect(await nextMessages(p, 1)).toEqual([40 * 65536]);
+  });
+});
+
+test('parent listeners: several, in order; once and off work', async () => {
+  const p = proclet(function () {
+    this.send(1);
+    this.send(2);
+  });
+  const calls = [];
+  const removed = () => calls.push('removed');
+  p.parent.on('message', (m) => calls.push(`a${m}`));
+  p.parent.once('message', (m) => calls.push(`once${m}`));
+  p.parent.on('message', removed);
+  p.parent.off('message', removed);
+  p.parent.on('message', (m) => calls.push(`b${m}`));
+  p.run();
+  await p.exited;
+  expect(calls).toEqual(['a1', 'once1', 'b1', 'a2', 'b2']);
+});
