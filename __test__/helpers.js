@@ -10,7 +10,11 @@ const live = new Set();
 
 /** Creates a Proclet that `endAll()` will kill if the test leaves it running. */
 function proclet(fn) {
-  const p = new Proclet(fn);
+  return track(new Proclet(fn));
+}
+
+/** Has `endAll()` end `p` too; `p.exited` resolves with its exit. */
+function track(p) {
   const exited = new Promise((resolve) => p.parent.once('exit', (code, signal) => resolve({ code, signal })));
   live.add({ p, exited });
   p.exited = exited;
@@ -82,4 +86,4 @@ function runNode(args, { cwd, env, timeoutMs = 30000, input } = {}) {
 
 const fixture = (...parts) => path.join(__dirname, 'fixtures', ...parts);
 
-module.exports = { proclet, nextMessages, next, endAll, runNode, fixture, Proclet };
+module.exports = { proclet, track, nextMessages, next, endAll, runNode, fixture, Proclet };

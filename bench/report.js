@@ -1,0 +1,154 @@
+'use strict';
+// Turns the raw trials into the printed tables (Markdown, so that they read well in a terminal
+// and paste into RESULTS.md) and the ratios checked against the targets.
+
+const { median, summarize } = require('./stats');
+
+const BASELINE = 'fork-json';
+const SUBJECT = 'proclet';
+const MiB = 1024 * 1024;
+
+// Every ratio is proclet's value / the other contender's, from the same run.
+const TARGETS = [
+  { id: 'start', label: 'start time vs fork json', op: '<=', target: 1.05 },
+  { id: 'start', label: 'start time vs node -e 0', vs: 'node -e 0', op: '<=', target: 1.1 },
+  { id: 'roundtrip', label: 'round trip time', op: '<=', target: 1.0 },
+  { id: 'throughput c2p', label: 'throughput child -> parent', op: '>=', target: 3 },
+  { id: 'throughput p2c', label: 'throughput parent -> child', op: '>=', target: 3 },
+  { id: /^bulk 1 MiB/, label: 'bulk', op: '>=', target: 1.5 },
+  { id: /^bulk 16 MiB/, label: 'bulk', op: '>=', target: 2 },
+  { id: 'memory idle', label: 'parent RSS per idle child', op: '<=', target: null },
+];
+const IDLE_LIMIT_KIB = 2048;
+
+function fmt(value, digits = 3) {
+  if (value === undefined || value === null || Number.isNaN(value)) return 'n/a';
+  const abs = Math.abs(value);
+  if (abs >= 10 ** digits) return Math.round(value).toLocaleString('en-US');
+  const decimals = abs === 0 ? 0 : Math.max(0, digits - 1 - Math.floor(Math.log10(abs)));
+  return value.toFixed(decimals);
+}
+
+const fmtMiB = (bytes) => (bytes === undefined || Number.isNaN(bytes) ? 'n/a' : `${(bytes / MiB).toFixed(1)} MiB`);
+
+function table(header, rows, align) {
+  const lines = [`| ${header.join(' | ')} |`, `|${align.map((a) => (a === 'r' ? '---:' : ':---')).join('|')}|`];
+  for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+/** Values of `key` for one contender, in round order (undefined for a failed trial). */
+function series(kase, contender, key) {
+  return kase.trials.filter((t) => t.contender === contender).map((t) => (t.result ? t.result[key] : undefined));
+}
+
+const ok = (values) => values.filter((v) => typeof v === 'number' && Number.isFinite(v));
+
+/** Ratio of medians, plus the range of the per-round ratios (rounds run the contenders back to back). */
+function ratio(kase, key, vs = BASELINE) {
+  const a = series(kase, SUBJECT, key);
+  const b = series(kase, vs, key);
+  const perRound = ok(a.map((x, i) => (typeof x === 'number' && typeof b[i] === 'number' ? x / b[i] : undefined)));
+  return {
+    value: median(ok(a)) / median(ok(b)),
+    min: perRound.length ? Math.min(...perRound) : NaN,
+    max: perRound.length ? Math.max(...perRound) : NaN,
+  };
+}
+
+function verdict(value, op, target) {
+  if (target === null || Number.isNaN(value)) return '';
+  return (op === '<=' ? value <= target : value >= target) ? 'PASS' : 'FAIL';
+}
+
+function caseTable(kase) {
+  const { key, unit } = kase.metric;
+  const rows = kase.contenders.map((contender) => {
+    const s = summarize(ok(series(kase, contender, key)));
+    const failed = kase.trials.filter((t) => t.contender === contender && t.error).length;
+    return [
+      contender,
+      `${fmt(s.median)} ${unit}`,
+      fmt(s.min),
+      fmt(s.max),
+      failed ? `${s.n} (${failed} failed)` : String(s.n),
+      fmtMiB(median(ok(series(kase, contender, 'parentMaxRSS')))),
+      fmtMiB(median(ok(series(kase, contender, 'childMaxRSS')))),
+    ];
+  });
+  return `### ${kase.title}\n\n${table(
+    ['contender', 'median', 'min', 'max', 'trials', 'parent peak RSS', 'child peak RSS'],
+    rows,
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+  )}`;
+}
+
+/** The ratio rows: speed targets, the idle-memory target, then peak RSS per case. */
+function ratioRows(cases) {
+  const rows = [];
+  const byId = new Map(cases.map((c) => [c.id, c]));
+  for (const kase of cases) {
+    for (const t of TARGETS) {
+      if (!(t.id instanceof RegExp ? t.id.test(kase.id) : t.id === kase.id)) continue;
+      const vs = t.vs || BASELINE;
+      const r = ratio(kase, kase.metric.key, vs);
+      const adv = vs === BASELINE && kase.contenders.includes('fork-advanced') ? ratio(kase, kase.metric.key, 'fork-advanced').value : NaN;
+      const label = t.label === 'bulk' ? kase.title.replace(/:.*/, ` (${kase.params.bytes / MiB} MiB)`) : t.label;
+      rows.push({ label, vs, ...r, adv, op: t.op, target: t.target, verdict: verdict(r.value, t.op, t.target) });
+    }
+  }
+  const idle = byId.get('memory idle');
+  if (idle) {
+    const kib = median(ok(series(idle, SUBJECT, 'kibPerChild')));
+    rows.push({
+      label: 'parent RSS per idle proclet (absolute)',
+      absolute: `${fmt(kib)} KiB`,
+      op: '<',
+      target: `${IDLE_LIMIT_KIB} KiB`,
+      verdict: Number.isNaN(kib) ? '' : kib < IDLE_LIMIT_KIB ? 'PASS' : 'FAIL',
+    });
+  }
+  for (const kase of cases) {
+    if (!kase.contenders.includes(BASELINE)) continue;
+    for (const [key, who] of [['parentMaxRSS', 'parent'], ['childMaxRSS', 'child']]) {
+      const r = ratio(kase, key);
+      if (Number.isNaN(r.value)) continue;
+      const adv = kase.contenders.includes('fork-advanced') ? ratio(kase, key, 'fork-advanced').value : NaN;
+      rows.push({ label: `peak RSS ${who}: ${kase.id}`, vs: BASELINE, ...r, adv, op: '<=', target: 1, verdict: verdict(r.value, '<=', 1) });
+    }
+  }
+  return rows;
+}
+
+function ratioTable(rows) {
+  return table(
+    ['proclet / other', 'vs', 'ratio of medians', 'per-round range', 'vs fork-advanced', 'target', 'result'],
+    rows.map((r) =>
+      r.absolute
+        ? [r.label, '-', r.absolute, '', '', `${r.op} ${r.target}`, r.verdict]
+        : [
+            r.label,
+            r.vs,
+            `${fmt(r.value)}x`,
+            `${fmt(r.min)}-${fmt(r.max)}`,
+            Number.isNaN(r.adv) ? '' : `${fmt(r.adv)}x`,
+            r.target === null ? '' : `${r.op} ${r.target}`,
+            r.verdict,
+          ],
+    ),
+    ['l', 'l', 'r', 'r', 'r', 'l', 'l'],
+  );
+}
+
+function render(run) {
+  const parts = [
+    `proclet bench — ${run.meta.date} — node ${run.meta.node}, ${run.meta.nproc} CPUs (${run.meta.cpu}), Linux ${run.meta.kernel}`,
+    `trials per contender: ${run.options.trials} (start: ${run.options.startTrials}), contenders interleaved round by round, one fresh process per trial`,
+  ];
+  for (const kase of run.cases) parts.push(caseTable(kase));
+  const rows = ratioRows(run.cases);
+  if (rows.length) parts.push(`### Ratios: proclet vs the others (same run)\n\n${ratioTable(rows)}`);
+  return { text: parts.join('\n\n') + '\n', ratios: rows };
+}
+
+module.exports = { render };
