@@ -9,6 +9,8 @@ const path = require('path');
 const util = require('util');
 
 const { NativeProclet } = loadBinding();
+const sourceBoundary = require('./lib/source');
+const { mergeChildCoverage } = require('./lib/coverage');
 
 // Event kinds delivered by the addon (src/proclet.rs).
 const EVENT_MESSAGE = 1;
@@ -16,6 +18,7 @@ const EVENT_ERROR = 2;
 const EVENT_PROTOCOL = 3;
 const EVENT_DRAIN = 4;
 const EVENT_EXIT = 5;
+const EVENT_COVERAGE = 6;
 
 const SIGNALS = os.constants.signals;
 const SIGNAL_NAMES = Object.fromEntries(Object.entries(SIGNALS).map(([name, number]) => [number, name]));
@@ -134,9 +137,20 @@ function functionSource(fn, what) {
   throw errors.invalidFunction(
     what,
     `a function whose source cannot be turned back into a function (${util.inspect(source.slice(0, 60))})`,
-    FUNCTION_HINT,
+    sourceBoundary.sourceHint(source) || FUNCTION_HINT,
   );
 }
+
+/**
+ * What is shipped for `fn`: its source, with what a compiler's output needs in a fresh process
+ * (lib/source.js). { source, method, original }.
+ */
+function shippedSource(fn, what) {
+  return sourceBoundary.prepare(fn, functionSource(fn, what), what);
+}
+
+const WORKER = 'the function passed to new Proclet()';
+const HANDLER = "a child.on('message') handler";
 
 // The file that called `new Proclet()`: `require()` in the child resolves from there.
 function callerFile() {
@@ -253,8 +267,8 @@ class ChildHandlers {
   /** Registers `handler` to run in the child for every message sent after this call. */
   on(event, handler) {
     if (event !== 'message') throw errors.invalidEvent(event);
-    const { source, method } = functionSource(handler, "child.on('message', handler)");
-    this.#add(event, source, method);
+    const { source, method, original } = shippedSource(handler, "child.on('message', handler)");
+    this.#add(event, source, method, original);
     return this;
   }
 }
@@ -271,12 +285,14 @@ class Proclet {
   #flushScheduled = false;
   #killSignal = 0;
   #protocolFailed = false;
+  #shipped = []; // [{ what, source }]: the functions' own sources, for closure explanations
 
   /**
    * @param {Function} fn the worker: runs in a new Node.js process with `this.send` and `this.close`.
    */
   constructor(fn) {
-    const { source, method } = functionSource(fn, 'new Proclet(fn)');
+    const { source, method, original } = shippedSource(fn, 'new Proclet(fn)');
+    this.#shipped.push({ what: WORKER, source: original });
     this.#source = source;
     this.#method = method;
     this.#caller = callerFile();
@@ -284,8 +300,8 @@ class Proclet {
       (message) => this.#send(message),
       () => this.#pid,
     );
-    this.child = new ChildHandlers((event, handlerSource, handlerMethod) =>
-      this.#addHandler(event, handlerSource, handlerMethod),
+    this.child = new ChildHandlers((event, handlerSource, handlerMethod, handlerOriginal) =>
+      this.#addHandler(event, handlerSource, handlerMethod, handlerOriginal),
     );
     Object.defineProperty(this, 'parent', { enumerable: true, writable: false });
     Object.defineProperty(this, 'child', { enumerable: true, writable: false });
@@ -370,13 +386,14 @@ class Proclet {
     return belowHighWater;
   }
 
-  #addHandler(event, source, method) {
+  #addHandler(event, source, method, original) {
     if (this.#state === 'exited') throw errors.channelClosed("child.on('message', handler)", this.#pid, this.#exit);
     try {
       this.#native.addHandler(event, source, method);
     } catch (cause) {
       throw errors.fromNative("child.on('message', handler)", cause);
     }
+    this.#shipped.push({ what: HANDLER, source: original });
     if (this.#state === 'idle') this.#announcedHandlers++;
     // Written at once, not at the end of the tick: a child with nothing else to do decides
     // whether to stay alive on its first turn of the event loop.
@@ -433,7 +450,20 @@ class Proclet {
             this.#protocolFailure(`an error report is not valid JSON: ${e.message}`);
             break;
           }
-          this.#emit('error', error);
+          this.#emit('error', sourceBoundary.explainChildError(error, this.#shipped));
+          break;
+        }
+        case EVENT_COVERAGE: {
+          const text = strings[s++];
+          if (this.#protocolFailed) break;
+          let report;
+          try {
+            report = JSON.parse(text);
+          } catch (e) {
+            this.#protocolFailure(`a coverage report is not valid JSON: ${e.message}`);
+            break;
+          }
+          mergeChildCoverage(report);
           break;
         }
         case EVENT_PROTOCOL:

@@ -22,6 +22,7 @@ const __proclet_runtime = (function () {
   const KIND_MESSAGE = 0x01;
   const KIND_ERROR = 0x02;
   const KIND_HANDLER = 0x03;
+  const KIND_COVERAGE = 0x10;
   // this.send() returns false once this many characters wait to be written.
   const HIGH_WATER = 1024 * 1024;
 
@@ -147,6 +148,7 @@ const __proclet_runtime = (function () {
     if (closing) return;
     closing = true;
     process.exitCode = code;
+    queueCoverage();
     flush();
     socket.end(() => process.exit(code));
     socket.once('close', () => process.exit(code));
@@ -209,8 +211,12 @@ const __proclet_runtime = (function () {
   }
 
   function compile(source, method) {
+    provideCoverage(source);
     const body = method ? `return ({\n${source}\n});` : `return (\n${source}\n);`;
-    return vm.compileFunction(body, ['require', '__filename', '__dirname'], { filename: callerFile });
+    return vm.compileFunction(body, ['require', '__filename', '__dirname'], {
+      filename: callerFile,
+      importModuleDynamically: dynamicImportLoader(source),
+    });
   }
 
   // Evaluates a factory with `this` = context and returns the function it produces.
@@ -257,7 +263,10 @@ const __proclet_runtime = (function () {
 
   process.on('uncaughtException', (error) => fatal(error, 'uncaughtException'));
   process.on('unhandledRejection', (reason) => fatal(reason, 'unhandledRejection'));
-  process.on('exit', flushSync);
+  process.on('exit', () => {
+    queueCoverage();
+    flushSync();
+  });
 
   function serializeThrown(value, depth) {
     const isError =
@@ -289,8 +298,93 @@ const __proclet_runtime = (function () {
     }
   }
 
+  // ---- what compiled sources need -------------------------------------------------------------
+  // Coverage: code instrumented by istanbul (jest --coverage, nyc) counts through a function of
+  // its file, `cov_1x2y3z().s[4]++`, which does not exist here. Each `cov_` name a source uses
+  // gets a global of that name returning a counter table; the counts go to the parent in one
+  // COVERAGE frame when the child ends (shutdown, or the 'exit' event), and the parent adds them
+  // to its own report (lib/coverage.js).
+  const coverage = new Map(); // cov_ name -> counters
+  let coverageSent = false;
+
+  function counterTable() {
+    return new Proxy({}, { get: (table, key) => (typeof key === 'string' && !(key in table) ? 0 : table[key]) });
+  }
+
+  function branchTable() {
+    return new Proxy({}, { get: (table, key) => (typeof key === 'string' && !(key in table) ? (table[key] = counterTable()) : table[key]) });
+  }
+
+  function provideCoverage(source) {
+    const names = source.match(/\bcov_[0-9a-z]+\b/g);
+    if (!names) return;
+    for (const name of names) {
+      if (coverage.has(name) || name in globalThis) continue;
+      const counters = { s: counterTable(), f: counterTable(), b: branchTable(), bT: branchTable() };
+      coverage.set(name, counters);
+      Object.defineProperty(globalThis, name, { value: () => counters, writable: true, configurable: true });
+    }
+  }
+
+  function queueCoverage() {
+    if (coverage.size === 0 || coverageSent) return;
+    coverageSent = true;
+    const plain = (table) => Object.fromEntries(Object.entries(table).filter(([, n]) => typeof n === 'number' && n > 0));
+    const branches = (table) => Object.fromEntries(Object.entries(table).map(([id, paths]) => [id, plain(paths)]));
+    const report = {};
+    for (const [name, counters] of coverage) {
+      report[name] = { s: plain(counters.s), f: plain(counters.f), b: branches(counters.b), bT: branches(counters.bT) };
+    }
+    try {
+      queue(KIND_COVERAGE, JSON.stringify(report));
+    } catch {}
+  }
+
+  // Dynamic import(): resolved from the file that created the Proclet, like require(). A source
+  // that contains `import(` is compiled (vm.compileFunction, with that file as its filename) with
+  // vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER, which hands import() to Node's own ESM loader
+  // with the filename as the referrer: ESM and CommonJS targets, relative paths, packages with
+  // "exports" conditions and import attributes all resolve exactly as in that file. The
+  // alternative, an importModuleDynamically callback, needs --experimental-vm-modules on Node 20
+  // and would have to reimplement ESM resolution; the cached script's own import() resolves from
+  // the cache directory. Without the constant (Node before 20.12) import() stays unavailable in
+  // handlers and resolves from the cache directory in the worker.
+  //
+  // Node 20 and 22 flag the constant as experimental with a warning on its first use. The use is
+  // proclet's, not the user's, so that one warning is consumed here, synchronously, before any
+  // user code can import anything; other warnings are untouched.
+  const mainContextLoader = vm.constants && vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+  let loaderWarningConsumed = false;
+
+  function dynamicImportLoader(source) {
+    if (mainContextLoader === undefined || !/\bimport\s*\(/.test(source)) return undefined;
+    if (!loaderWarningConsumed) {
+      loaderWarningConsumed = true;
+      const emitWarning = process.emitWarning;
+      process.emitWarning = function (warning, ...rest) {
+        const text = warning && typeof warning === 'object' ? warning.message : warning;
+        if (typeof text === 'string' && text.includes('USE_MAIN_CONTEXT_DEFAULT_LOADER')) return;
+        return emitWarning.call(this, warning, ...rest);
+      };
+      try {
+        vm.compileFunction("return import('node:path')", [], { importModuleDynamically: mainContextLoader })().catch(() => {});
+      } catch {
+      } finally {
+        process.emitWarning = emitWarning;
+      }
+    }
+    return mainContextLoader;
+  }
+
   // ---- start ----------------------------------------------------------------------------------
   function start(factory, method) {
+    const factorySource = Function.prototype.toString.call(factory);
+    provideCoverage(factorySource);
+    const loader = dynamicImportLoader(factorySource);
+    if (loader !== undefined) {
+      // The same factory, compiled again so that its import() resolves from the caller's file.
+      factory = vm.compileFunction(`return ${factorySource}`, [], { filename: callerFile, importModuleDynamically: loader })();
+    }
     updateRef();
     setImmediate(() => {
       firstTurnDone = true;

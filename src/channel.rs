@@ -43,6 +43,8 @@ pub enum Event {
   Message(String),
   /// An uncaught error in the child: JSON text (docs/protocol.md).
   Error(String),
+  /// Coverage counts from the child: JSON text (docs/protocol.md).
+  Coverage(String),
   /// The child broke the protocol; it has been killed.
   Protocol(String),
   /// The outgoing queue went from above the high-water mark to empty.
@@ -55,7 +57,7 @@ impl Event {
   fn cost(&self) -> usize {
     EVENT_OVERHEAD
       + match self {
-        Event::Message(s) | Event::Error(s) | Event::Protocol(s) => s.len(),
+        Event::Message(s) | Event::Error(s) | Event::Coverage(s) | Event::Protocol(s) => s.len(),
         Event::Drain | Event::Exit(_) => 0,
       }
   }
@@ -408,6 +410,7 @@ impl Connection {
       for frame in frames.drain(..) {
         match String::from_utf8(frame.payload) {
           Ok(text) if frame.kind == Kind::Message => events.push(Event::Message(text)),
+          Ok(text) if frame.kind == Kind::Coverage => events.push(Event::Coverage(text)),
           Ok(text) => events.push(Event::Error(text)),
           Err(_) => {
             failure = Some(ProtocolError::InvalidUtf8);
@@ -607,6 +610,20 @@ mod tests {
         })
       ]
     );
+  }
+
+  #[test]
+  fn delivers_coverage_in_order_with_messages() {
+    let script = format!(
+      "printf '{}{}' >&3; exit 0",
+      frame_hex(Kind::Message, "1"),
+      frame_hex(Kind::Coverage, "{\"cov_x\":{}}")
+    );
+    let (connection, wakes, _) = run_shell(&script);
+    let events = collect(&connection, &wakes);
+    assert_eq!(events[0], Event::Message("1".into()));
+    assert_eq!(events[1], Event::Coverage("{\"cov_x\":{}}".into()));
+    assert!(matches!(events[2], Event::Exit(_)));
   }
 
   #[test]

@@ -27,8 +27,9 @@ const EVENT_ERROR: u32 = 2;
 const EVENT_PROTOCOL: u32 = 3;
 const EVENT_DRAIN: u32 = 4;
 const EVENT_EXIT: u32 = 5;
+const EVENT_COVERAGE: u32 = 6;
 
-/// One batch for JS: `(kinds, strings, ints)`. Message/error/protocol events take one string
+/// One batch for JS: `(kinds, strings, ints)`. Message/error/coverage/protocol events take one string
 /// each, in order; exit takes two ints (code or -1, signal or 0).
 type Batch = FnArgs<(Vec<u32>, Vec<String>, Vec<i32>)>;
 
@@ -296,6 +297,10 @@ fn to_batch(connection: Option<Arc<Connection>>) -> Batch {
       }
       Event::Error(text) => {
         kinds.push(EVENT_ERROR);
+        strings.push(text);
+      }
+      Event::Coverage(text) => {
+        kinds.push(EVENT_COVERAGE);
         strings.push(text);
       }
       Event::Protocol(text) => {

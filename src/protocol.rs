@@ -35,6 +35,9 @@ pub enum Kind {
   /// Parent to child: register a child-side handler, as a JSON object
   /// `{ "event": "message", "source": "...", "method": false }`.
   Handler = 0x03,
+  /// Child to parent: coverage counts of istanbul-instrumented code that ran in the child, as a
+  /// JSON object, sent once when the child ends (see docs/protocol.md).
+  Coverage = 0x10,
 }
 
 impl Kind {
@@ -43,6 +46,7 @@ impl Kind {
       0x01 => Some(Kind::Message),
       0x02 => Some(Kind::Error),
       0x03 => Some(Kind::Handler),
+      0x10 => Some(Kind::Coverage),
       _ => None,
     }
   }
@@ -223,7 +227,7 @@ impl FrameDecoder {
 
 /// The kinds a parent accepts from its child.
 pub fn from_child(kind: Kind) -> bool {
-  matches!(kind, Kind::Message | Kind::Error)
+  matches!(kind, Kind::Message | Kind::Error | Kind::Coverage)
 }
 
 #[cfg(test)]
@@ -323,6 +327,14 @@ mod tests {
     assert_eq!(end, Err(ProtocolError::UnexpectedKind { kind: 0x7f }));
     let (_, end) = decode_all(&frame(Kind::Handler, b"{}"), 64);
     assert_eq!(end, Err(ProtocolError::UnexpectedKind { kind: 0x03 }));
+  }
+
+  #[test]
+  fn accepts_coverage_from_the_child() {
+    let (frames, end) = decode_all(&frame(Kind::Coverage, b"{}"), 64);
+    assert_eq!(end, Ok(()));
+    assert_eq!(frames[0].kind, Kind::Coverage);
+    assert_eq!(frame(Kind::Coverage, b"")[4], 0x10);
   }
 
   #[test]

@@ -1,0 +1,342 @@
+'use strict';
+// The source boundary. proclet ships a function's source text to a fresh process, and in a
+// project that compiles its code that text is the compiler's output: it refers to things that
+// lived in the parent's file and do not exist in the child. This module makes the common cases
+// run and explains the rest:
+//
+// - Helper functions that Babel and TypeScript put at the top of a compiled file
+//   (`_asyncToGenerator`, `_regenerator`, `_objectSpread`, `__awaiter`, `__generator`, ...): the
+//   ones the source names are shipped with it, from lib/helpers.js (generated from Babel's and
+//   tslib's own code). Only what is referenced is added, so a plain function's script is
+//   unchanged. They are embedded rather than loaded from the user's project because a project
+//   that compiles with inline helpers (the default of both tools) need not have @babel/runtime or
+//   tslib installed, and proclet has no runtime dependencies.
+// - Babel's async-to-generator transform turns `async function () {}` into a wrapper whose body
+//   stays in the parent's closure (`_asyncToGenerator(function* () {...})` returns
+//   `function () { ... n.apply(t, e) ... }`). The generator it wraps is recovered without running
+//   any of it (`unwrapAsync`), and shipped as `_asyncToGenerator(<generator>)`.
+// - Rewrites of `this`: compilers turn an arrow function's `this` into `_this` (Babel, and
+//   TypeScript for ES5), `void 0` (Babel's CommonJS transform at the top level of a module), or
+//   pass `void 0` to `__awaiter` (TypeScript, at the top level of a module). proclet gives arrow
+//   functions the context as `this`, so these are bound or rewritten back to `this`.
+// - Coverage counters (`cov_1x2y3z().s[0]++`) are provided by the child runtime itself
+//   (runtime/child.js) and merged back by lib/coverage.js.
+// - What remains is a closure: `explainChildError` turns the child's "X is not defined" into
+//   an error that says so.
+//
+// The messages this module builds follow index.js's format ("proclet: ..." and a stable code).
+
+const WORD = /[A-Za-z_$][\w$]*/g;
+
+let helperTables;
+function helpers() {
+  if (!helperTables) helperTables = require('./helpers');
+  return helperTables;
+}
+
+function makeError(Ctor, code, message, options) {
+  const error = new Ctor(`proclet: ${message}`, options);
+  error.code = code;
+  return error;
+}
+
+function escapeRegExp(text) {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
+
+/** True if `name` occurs in `text` as a whole identifier (not as part of a longer one). */
+function mentions(text, name) {
+  return new RegExp(`(?<![\\w$])${escapeRegExp(name)}(?![\\w$])`).test(text);
+}
+
+// ---- Babel's async wrappers -------------------------------------------------------------------
+
+// `_asyncToGenerator`'s inner function (Babel 7, inlined or from @babel/runtime; minified or not):
+//   function () { var t = this, e = arguments; return new Promise(function (r, o) {
+//     var a = n.apply(t, e); function _next(n) { asyncGeneratorStep(...) } ... }); }
+const ASYNC_WRAPPER =
+  /^function\s*\(\)\s*\{\s*var\s+([\w$]+)\s*=\s*this\s*,\s*([\w$]+)\s*=\s*arguments\s*;\s*return\s+new\s+Promise\(\s*function\s*\(\s*[\w$]+\s*,\s*[\w$]+\s*\)\s*\{\s*var\s+[\w$]+\s*=\s*[\w$]+\.apply\(\s*\1\s*,\s*\2\s*\)\s*;[^]*\basyncGeneratorStep\([^]*\}$/;
+// Babel 6's: function () { var gen = fn.apply(this, arguments); return new Promise(...) }
+const ASYNC_WRAPPER_6 =
+  /^function\s*\(\)\s*\{\s*var\s+[\w$]+\s*=\s*[\w$]+\.apply\(\s*this\s*,\s*arguments\s*\)\s*;\s*return\s+new\s+Promise\(\s*function\s*\(\s*[\w$]+\s*,\s*[\w$]+\s*\)\s*\{[^]*\}$/;
+// What Babel leaves in place of an async function declaration or a named async function:
+//   function work() { return _work.apply(this, arguments); }
+const ASYNC_STUB = /^function\s*[\w$]*\s*\([\w$,\s]*\)\s*\{\s*return\s+[\w$]+\.apply\(\s*this\s*,\s*arguments\s*\)\s*;?\s*\}$/;
+// ... and the function behind the stub, which replaces itself by a wrapper on its first call:
+//   function _work() { _work = _asyncToGenerator(function* () {...}); return _work.apply(this, arguments); }
+const ASYNC_INITIALIZER =
+  /^function\s+([\w$]+)\s*\(\)\s*\{\s*\1\s*=\s*[^]*asyncToGenerator\b[^]*;\s*return\s+\1\.apply\(\s*this\s*,\s*arguments\s*\)\s*;?\s*\}$/;
+
+function sourceOf(fn) {
+  try {
+    return Function.prototype.toString.call(fn);
+  } catch {
+    return '';
+  }
+}
+
+function isGeneratorFunction(fn) {
+  return Object.prototype.toString.call(fn) === '[object GeneratorFunction]';
+}
+
+/**
+ * Finds the generator function inside a Babel async wrapper without running any of its code.
+ *
+ * The wrapper's first act is `generator.apply(this, arguments)`. With `Function.prototype.apply`
+ * of the wrapper's realm replaced for the duration of one synchronous call, that call reports its
+ * receiver (the generator) and throws instead of starting it. Only Babel's own pieces (the stub,
+ * the initializer, the wrapper, recognized by their exact shapes above) are let through on the
+ * way; anything else stops the attempt before it runs. The wrapper's promise, rejected by the
+ * stop, is handled here.
+ */
+function captureGenerator(fn) {
+  const functionPrototype = Object.getPrototypeOf(fn);
+  const original = functionPrototype && Object.getOwnPropertyDescriptor(functionPrototype, 'apply');
+  if (!original || typeof original.value !== 'function' || !original.configurable) return null;
+  const stop = Symbol('stop');
+  let captured = null;
+  let steps = 0;
+  function apply(thisArg, args) {
+    const target = this;
+    steps++;
+    if (typeof target !== 'function' || steps > 6) throw stop;
+    if (isGeneratorFunction(target)) {
+      captured = target;
+      throw stop;
+    }
+    const source = sourceOf(target);
+    if (ASYNC_WRAPPER.test(source) || ASYNC_WRAPPER_6.test(source) || ASYNC_INITIALIZER.test(source)) {
+      return Reflect.apply(target, thisArg, args == null ? [] : Array.from(args));
+    }
+    throw stop;
+  }
+  let result;
+  try {
+    Object.defineProperty(functionPrototype, 'apply', { ...original, value: apply });
+  } catch {
+    return null;
+  }
+  try {
+    result = Reflect.apply(fn, undefined, []);
+  } catch (error) {
+    if (error !== stop) captured = null;
+  } finally {
+    Object.defineProperty(functionPrototype, 'apply', original);
+  }
+  if (result !== null && (typeof result === 'object' || typeof result === 'function')) {
+    try {
+      if (typeof result.then === 'function') result.then(undefined, () => {});
+    } catch {}
+  }
+  return captured;
+}
+
+/**
+ * If `fn` is Babel's replacement for an async function, returns the source to ship instead:
+ * `_asyncToGenerator(<the generator>)`. Returns null for anything else, and `false` for a Babel
+ * wrapper whose generator could not be found.
+ */
+function unwrapAsync(fn, source) {
+  const wrapper = ASYNC_WRAPPER.test(source) || ASYNC_WRAPPER_6.test(source);
+  if (!wrapper && !ASYNC_STUB.test(source)) return null;
+  const generator = captureGenerator(fn);
+  if (generator) {
+    const generatorSource = sourceOf(generator);
+    try {
+      new Function(`return (\n${generatorSource}\n);`);
+      return `_asyncToGenerator(\n${generatorSource}\n)`;
+    } catch {}
+  }
+  // A stub-shaped function of the user's own is shipped as it is.
+  return wrapper ? false : null;
+}
+
+// ---- helpers and `this` -----------------------------------------------------------------------
+
+/** The declarations (helpers and bindings) that `words` need, in an order that works. */
+function preludeFor(words, source) {
+  const { babel, tslib } = helpers();
+  const roots = []; // [table, name]
+  const bindings = [];
+  const has = (table, name) => Object.prototype.hasOwnProperty.call(table, name);
+
+  for (const word of words) {
+    if (/^_this\d*$/.test(word)) {
+      bindings.push(`var ${word} = this;`);
+    } else if (word.startsWith('__')) {
+      if (has(tslib, word)) roots.push([tslib, word]);
+    } else if (word.startsWith('_')) {
+      if (has(babel, word)) {
+        roots.push([babel, word]);
+      } else {
+        // `_objectSpread2`: Babel's name when the file already had an `_objectSpread`;
+        // `_asyncToGenerator2.default`: the same helper imported from @babel/runtime.
+        const base = /^(_[\w$]*?)\d+$/.exec(word);
+        if (base && has(babel, base[1])) {
+          roots.push([babel, base[1]]);
+          const imported = new RegExp(`(?<![\\w$.])${escapeRegExp(word)}\\s*\\.\\s*default\\b`).test(source);
+          bindings.push(imported ? `var ${word} = { default: ${base[1]} };` : `var ${word} = ${base[1]};`);
+        }
+      }
+    } else if (word === 'regeneratorRuntime') {
+      // The global that Babel before 7.18 expected (regenerator-runtime/runtime).
+      roots.push([babel, '_regeneratorRuntime']);
+      bindings.push('var regeneratorRuntime = _regeneratorRuntime();');
+    }
+  }
+  // tsc --importHelpers: `tslib_1.__awaiter(...)`, tslib being a variable of the parent's file.
+  const tslibModules = new Set(source.match(/(?<![\w$.])tslib(?:_\d+)?(?=\s*\.)/g) || []);
+  if (tslibModules.size > 0) {
+    const members = [...words].filter((w) => w.startsWith('__') && has(tslib, w));
+    for (const name of tslibModules) bindings.push(`var ${name} = { ${members.map((m) => `${m}: ${m}`).join(', ')} };`);
+  }
+
+  const code = [];
+  const done = new Set();
+  const visit = (table, name) => {
+    const key = `${table === babel ? 'b' : 't'}:${name}`;
+    if (done.has(key)) return;
+    done.add(key);
+    for (const dep of table[name].deps) visit(table, dep);
+    code.push(table[name].code);
+  };
+  for (const [table, name] of roots) visit(table, name);
+  return code.concat(bindings);
+}
+
+function isArrowSource(source, method) {
+  return !method && !/^(async\s+)?function\b/.test(source);
+}
+
+/**
+ * Makes a function's source ready to ship: `shipped` is what index.js's functionSource made of
+ * `fn` ({ source, method }). Returns { source, method, original } where `original` is the
+ * function's own source (what closure explanations look in). The source is unchanged unless it
+ * needs something.
+ */
+function prepare(fn, shipped, what) {
+  const original = shipped.source;
+  let source = original;
+  let method = shipped.method;
+
+  const unwrapped = unwrapAsync(fn, source);
+  if (unwrapped === false) {
+    throw makeError(
+      TypeError,
+      'ERR_PROCLET_INVALID_FUNCTION',
+      `${what} got a wrapper that Babel generated around an async function (_asyncToGenerator), and the function inside it could not be found: ` +
+        "its body is in the wrapper's closure, not in its source. Configure Babel to keep async functions " +
+        "(@babel/preset-env with targets { node: 'current' }), or pass a regular function that calls the async code.",
+    );
+  }
+  if (unwrapped) {
+    source = unwrapped;
+    method = false;
+  }
+
+  let body = source;
+  const words = new Set(source.match(WORD) || []);
+  // tsc passes the module's `this` (`void 0`) to __awaiter for an async arrow at the top level.
+  if (words.has('__awaiter')) body = body.replace(/(\b__awaiter\)?\s*\(\s*)void 0(?=\s*,)/g, '$1this');
+  // Babel's CommonJS transform replaces a top-level `this` by `void 0`, inside arrows too:
+  // `() => { this.send(1) }` arrives as `() => { (void 0).send(1) }`, which can only throw.
+  if (!unwrapped && isArrowSource(body, method)) body = body.replace(/\(void 0\)(?=\s*(?:\.|\[|\?\.))/g, 'this');
+
+  const prelude = preludeFor(words, source);
+  if (prelude.length === 0 && body === source && !unwrapped) return { source, method, original };
+  if (prelude.length === 0 && !method) return { source: body, method, original };
+
+  // Evaluated where the plain source would be (with `this` = the context), the arrow function
+  // below returns the function itself with its helpers in scope.
+  const result = method
+    ? `const __proclet_object = ({\n${body}\n});\n` +
+      'const __proclet_property = Object.getOwnPropertyDescriptor(__proclet_object, Reflect.ownKeys(__proclet_object)[0]);\n' +
+      'return __proclet_property.value || __proclet_property.get || __proclet_property.set;'
+    : `return (\n${body}\n);`;
+  return { source: `(() => {\n${prelude.join('\n')}\n${result}\n})()`, method: false, original };
+}
+
+// ---- explanations -----------------------------------------------------------------------------
+
+/**
+ * A better reason than "cannot be turned back into a function" for sources that only work where
+ * they were written, or undefined.
+ */
+function sourceHint(source) {
+  if (/\bimport\s*\.\s*meta\b/.test(source)) {
+    return (
+      'It uses import.meta, which exists only in the module it was written in; the function runs ' +
+      'in the child as a function, where __filename, __dirname and require() are provided instead ' +
+      '(rooted at the file that created the Proclet), and import() works.'
+    );
+  }
+  if (/(?<![\w$])#[A-Za-z_$][\w$]*/.test(source.replace(/(["'`])(?:\\.|(?!\1)[^\\])*\1/g, ''))) {
+    return (
+      'It uses private class members (#name), which exist only inside the body of their class: pass a ' +
+      'function that creates the object in the child instead, or send the data it needs as a message.'
+    );
+  }
+  return undefined;
+}
+
+const NEWER_TARGET = "compile for a newer target (Babel targets { node: 'current' }, TypeScript target ES2018 or later)";
+
+// Names that compilers create in the parent's file and a shipped function can refer to.
+function compilerHint(name) {
+  if (/^_excluded\d*$/.test(name)) {
+    return (
+      ` \`${name}\` was not written by you: Babel moved the keys of an object rest pattern (const { a, ...rest } = object) ` +
+      `out of the function to the top of the parent's file. ${capitalize(NEWER_TARGET)}, or copy the object and delete the keys instead.`
+    );
+  }
+  if (/^_templateObject\d*$/.test(name)) {
+    return (
+      ` \`${name}\` was not written by you: Babel moved the strings of a tagged template out of the function to the top of the parent's file. ` +
+      `${capitalize(NEWER_TARGET)}, or call the tag function directly.`
+    );
+  }
+  if (/^_/.test(name)) {
+    return (
+      ` If you did not write \`${name}\` yourself, a compiler (Babel, TypeScript) or another tool added it to the parent's file: ` +
+      `${NEWER_TARGET} so that the function needs nothing from that file.`
+    );
+  }
+  return '';
+}
+
+function capitalize(text) {
+  return text[0].toUpperCase() + text.slice(1);
+}
+
+/**
+ * The child's "X is not defined", when X is named by a function proclet shipped, becomes an
+ * ERR_PROCLET_CLOSURE ReferenceError that says why; the original stays as `cause`. `shipped` is
+ * [{ what, source }] for the worker and every handler (their sources before `prepare`).
+ */
+function explainChildError(error, shipped) {
+  if (!(error instanceof ReferenceError)) return error;
+  const match = /^([A-Za-z_$][\w$]*) is not defined$/.exec(error.message);
+  if (!match) return error;
+  const name = match[1];
+  const users = [...new Set(shipped.filter((s) => mentions(s.source, name)).map((s) => s.what))];
+  if (users.length === 0) return error;
+  let message =
+    `\`${name}\` is not defined in the child process, but ${users.join(' and ')} uses it. ` +
+    `${users.length > 1 ? 'They run' : 'It runs'} in a separate Node.js process, made from ${users.length > 1 ? 'their' : 'its'} source text alone: ` +
+    "the variables, imports and functions around it in the parent's file do not exist there. " +
+    "Pass data in a message instead (proclet.parent.send(data) in the parent, received by a child.on('message', handler)), " +
+    'and require() modules inside the function.';
+  message += compilerHint(name);
+  const explained = makeError(ReferenceError, 'ERR_PROCLET_CLOSURE', message, { cause: error });
+  explained.identifier = name;
+  const frames = typeof error.stack === 'string' ? error.stack.split('\n').filter((line) => /^\s+at /.test(line)) : [];
+  Object.defineProperty(explained, 'stack', {
+    value: [`ReferenceError: ${explained.message}`, ...frames].join('\n'),
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+  return explained;
+}
+
+module.exports = { prepare, sourceHint, explainChildError, mentions };
