@@ -111,6 +111,9 @@ function functionSource(fn, what) {
   if (typeof fn !== 'function') {
     throw errors.invalidFunction(what, fn === undefined ? 'nothing' : describeValue(fn), FUNCTION_HINT);
   }
+  if (util.types.isProxy(fn)) {
+    throw errors.invalidFunction(what, 'a Proxy', 'A Proxy has no source of its own: pass the function it wraps.');
+  }
   const source = Function.prototype.toString.call(fn);
   if (/\{\s*\[native code\]\s*\}$/.test(source)) {
     const bound = fn.name.startsWith('bound ');
@@ -123,7 +126,11 @@ function functionSource(fn, what) {
     );
   }
   if (/^class\b(?!\s*\()/.test(source)) {
-    throw errors.invalidFunction(what, `a class (${fn.name || 'anonymous'})`, 'Pass a function that creates or uses the class instead.');
+    throw errors.invalidFunction(
+      what,
+      `a class (${fn.name || 'anonymous'})`,
+      'Pass a function instead: define the class inside it, or require() the module that exports the class there.',
+    );
   }
   // Compile without running: is the source an expression on its own, or method shorthand?
   try {
