@@ -156,8 +156,8 @@ function shippedSource(fn, what) {
   return sourceBoundary.prepare(fn, functionSource(fn, what), what);
 }
 
-const WORKER = 'the function passed to new Proclet()';
-const HANDLER = "a child.on('message') handler";
+const SHIPPED_WORKER = 'the function passed to new Proclet()';
+const SHIPPED_HANDLER = "a child.on('message') handler";
 
 // The file that called `new Proclet()`: `require()` in the child resolves from there.
 function callerFile() {
@@ -299,7 +299,7 @@ class Proclet {
    */
   constructor(fn) {
     const { source, method, original } = shippedSource(fn, 'new Proclet(fn)');
-    this.#shipped.push({ what: WORKER, source: original });
+    this.#shipped.push({ what: SHIPPED_WORKER, source: original });
     this.#source = source;
     this.#method = method;
     this.#caller = callerFile();
@@ -400,7 +400,7 @@ class Proclet {
     } catch (cause) {
       throw errors.fromNative("child.on('message', handler)", cause);
     }
-    this.#shipped.push({ what: HANDLER, source: original });
+    this.#shipped.push({ what: SHIPPED_HANDLER, source: original });
     if (this.#state === 'idle') this.#announcedHandlers++;
     // Written at once, not at the end of the tick: a child with nothing else to do decides
     // whether to stay alive on its first turn of the event loop.

@@ -155,12 +155,14 @@ function unwrapAsync(fn, source) {
 
 /** The declarations (helpers and bindings) that `words` need, in an order that works. */
 function preludeFor(words, source) {
+  const candidates = [...words].filter((w) => w.startsWith('_') || w === 'regeneratorRuntime');
+  if (candidates.length === 0) return [];
   const { babel, tslib } = helpers();
   const roots = []; // [table, name]
   const bindings = [];
   const has = (table, name) => Object.prototype.hasOwnProperty.call(table, name);
 
-  for (const word of words) {
+  for (const word of candidates) {
     if (/^_this\d*$/.test(word)) {
       bindings.push(`var ${word} = this;`);
     } else if (word.startsWith('__')) {
@@ -211,12 +213,11 @@ function isArrowSource(source, method) {
 /**
  * Makes a function's source ready to ship: `shipped` is what index.js's functionSource made of
  * `fn` ({ source, method }). Returns { source, method, original } where `original` is the
- * function's own source (what closure explanations look in). The source is unchanged unless it
- * needs something.
+ * function's own code without what proclet added (what closure explanations look in). The
+ * source is unchanged unless it needs something.
  */
 function prepare(fn, shipped, what) {
-  const original = shipped.source;
-  let source = original;
+  let source = shipped.source;
   let method = shipped.method;
 
   const unwrapped = unwrapAsync(fn, source);
@@ -233,6 +234,8 @@ function prepare(fn, shipped, what) {
     source = unwrapped;
     method = false;
   }
+  // What runs (the generator, for an unwrapped wrapper): where closure explanations look.
+  const own = source;
 
   let body = source;
   const words = new Set(source.match(WORD) || []);
@@ -243,8 +246,8 @@ function prepare(fn, shipped, what) {
   if (!unwrapped && isArrowSource(body, method)) body = body.replace(/\(void 0\)(?=\s*(?:\.|\[|\?\.))/g, 'this');
 
   const prelude = preludeFor(words, source);
-  if (prelude.length === 0 && body === source && !unwrapped) return { source, method, original };
-  if (prelude.length === 0 && !method) return { source: body, method, original };
+  if (prelude.length === 0 && body === source && !unwrapped) return { source, method, original: own };
+  if (prelude.length === 0 && !method) return { source: body, method, original: own };
 
   // Evaluated where the plain source would be (with `this` = the context), the arrow function
   // below returns the function itself with its helpers in scope.
@@ -253,7 +256,7 @@ function prepare(fn, shipped, what) {
       'const __proclet_property = Object.getOwnPropertyDescriptor(__proclet_object, Reflect.ownKeys(__proclet_object)[0]);\n' +
       'return __proclet_property.value || __proclet_property.get || __proclet_property.set;'
     : `return (\n${body}\n);`;
-  return { source: `(() => {\n${prelude.join('\n')}\n${result}\n})()`, method: false, original };
+  return { source: `(() => {\n${prelude.join('\n')}\n${result}\n})()`, method: false, original: own };
 }
 
 // ---- explanations -----------------------------------------------------------------------------

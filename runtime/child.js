@@ -321,8 +321,20 @@ const __proclet_runtime = (function () {
     for (const name of names) {
       if (coverage.has(name) || name in globalThis) continue;
       const counters = { s: counterTable(), f: counterTable(), b: branchTable(), bT: branchTable() };
+      if (coverage.size === 0) process.on('SIGTERM', coverageOnTerm);
       coverage.set(name, counters);
       Object.defineProperty(globalThis, name, { value: () => counters, writable: true, configurable: true });
+    }
+  }
+
+  // proclet.kill() sends SIGTERM: counts so far still reach the parent, then the signal takes
+  // its default course (unless the user listens for it too), so the exit is reported as before.
+  function coverageOnTerm() {
+    queueCoverage();
+    flushSync();
+    if (process.listenerCount('SIGTERM') === 1) {
+      process.removeListener('SIGTERM', coverageOnTerm);
+      process.kill(process.pid, 'SIGTERM');
     }
   }
 

@@ -91,6 +91,18 @@ test('an asynchronous use, after the worker sent messages', async () => {
   expect(messages).toEqual(['started']);
 });
 
+test("inside an async function that Babel compiled into a wrapper", async () => {
+  const total = 3;
+  const wrapper = new Function(
+    'asyncGeneratorStep',
+    `function _asyncToGenerator(n) { return function () { var t = this, e = arguments; return new Promise(function (r, o) { var a = n.apply(t, e); function _next(n) { asyncGeneratorStep(a, r, o, _next, _throw, "next", n); } function _throw(n) { asyncGeneratorStep(a, r, o, _next, _throw, "throw", n); } _next(void 0); }); }; }
+     return _asyncToGenerator(function* () { yield null; this.send(total); });`,
+  )(() => {});
+  void total;
+  const { error } = await failure(proclet(wrapper));
+  expectClosureError(error, 'total', 'the function passed to new Proclet()');
+});
+
 test('a name that a compiler made up gets a hint about compiling for a newer target', async () => {
   const p = proclet(new Function('this.send(_ref.value);'));
   const { error } = await failure(p);

@@ -91,7 +91,7 @@ test('every way of compiling ran its cases', () => {
     tsEs2015: count('ts-es2015.test.ts'),
     tsEs5: count('ts-es5.test.ts'),
     tsImportHelpers: count('ts-import-helpers.test.ts'),
-  }).toEqual({ plain: 5, babelNode6: 10, babelIe11: 10, babelEsm: 2, tsEs2015: 7, tsEs5: 7, tsImportHelpers: 7 });
+  }).toEqual({ plain: 7, babelNode6: 10, babelIe11: 10, babelEsm: 2, tsEs2015: 7, tsEs5: 7, tsImportHelpers: 7 });
 });
 
 describe("the child's coverage is merged into the parent's report", () => {
@@ -133,5 +133,15 @@ describe("the child's coverage is merged into the parent's report", () => {
     expect(lines[lineOf("const parts = ['plain', 'worker']")]).toBe(1);
     expect(lines[lineOf("else this.send(m.toUpperCase())")]).toBe(2);
     expect(lines[lineOf("throw new RangeError('from the child')")]).toBe(1);
+    // A child ended by kill() (SIGTERM) reports what it ran before it goes.
+    expect(lines[lineOf("const ticks = ['tick']")]).toBe(1);
   });
+});
+
+test("the README's Jest example is the one this suite runs", () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const testFile = fs.readFileSync(path.join(project, 'plain.test.js'), 'utf8');
+  const example = testFile.slice(testFile.indexOf("test('squares in a child'")).trim();
+  expect(readme).toContain(example);
+  expect(outcomes(plain)['plain.test.js']['squares in a child']).toBe('passed');
 });
