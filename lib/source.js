@@ -65,7 +65,7 @@ const ASYNC_STUB = /^function\s*[\w$]*\s*\([\w$,\s]*\)\s*\{\s*return\s+[\w$]+\.a
 // ... and the function behind the stub, which replaces itself by a wrapper on its first call:
 //   function _work() { _work = _asyncToGenerator(function* () {...}); return _work.apply(this, arguments); }
 const ASYNC_INITIALIZER =
-  /^function\s+([\w$]+)\s*\(\)\s*\{\s*\1\s*=\s*[^]*asyncToGenerator\b[^]*;\s*return\s+\1\.apply\(\s*this\s*,\s*arguments\s*\)\s*;?\s*\}$/;
+  /^function\s+([\w$]+)\s*\(\)\s*\{\s*\1\s*=\s*[^]*asyncToGenerator\d*\b[^]*;\s*return\s+\1\.apply\(\s*this\s*,\s*arguments\s*\)\s*;?\s*\}$/;
 
 function sourceOf(fn) {
   try {
@@ -153,32 +153,66 @@ function unwrapAsync(fn, source) {
 
 // ---- helpers and `this` -----------------------------------------------------------------------
 
+// The API of the regeneratorRuntime object (regenerator-runtime, @babel/runtime/regenerator).
+const REGENERATOR_RUNTIME_MEMBER = /^(mark|wrap|async|awrap|keys|values|isGeneratorFunction|AsyncIterator)$/;
+
 /** The declarations (helpers and bindings) that `words` need, in an order that works. */
 function preludeFor(words, source) {
   const candidates = [...words].filter((w) => w.startsWith('_') || w === 'regeneratorRuntime');
   if (candidates.length === 0) return [];
   const { babel, tslib } = helpers();
-  const roots = []; // [table, name]
-  const bindings = [];
   const has = (table, name) => Object.prototype.hasOwnProperty.call(table, name);
+  // `_objectSpread2`: Babel's name for a helper when the file already had an `_objectSpread`.
+  const babelName = (word) => {
+    if (has(babel, word)) return word;
+    const base = /^(_[\w$]*?)\d+$/.exec(word);
+    return base && has(babel, base[1]) ? base[1] : undefined;
+  };
+
+  /** The helper declarations for `roots` ([table, name]), each once, dependencies first. */
+  const declarations = (roots) => {
+    const code = [];
+    const done = new Set();
+    const visit = (table, name) => {
+      const key = `${table === babel ? 'b' : 't'}:${name}`;
+      if (done.has(key)) return;
+      done.add(key);
+      for (const dep of table[name].deps) visit(table, dep);
+      code.push(table[name].code);
+    };
+    for (const [table, name] of roots) visit(table, name);
+    return code;
+  };
+
+  const roots = [];
+  const bindings = [];
+  // @babel/plugin-transform-runtime: `(0, _asyncToGenerator2.default)(...)`, `_regenerator.default.mark(...)`,
+  // variables of the parent's file holding @babel/runtime modules. Each becomes a module object
+  // with its helpers in a scope of its own (their names may be the variable's).
+  const imported = new Set();
+  for (const match of source.matchAll(/(?<![\w$.])(_[\w$]+)\s*\.\s*default\b(?:\s*\.\s*([\w$]+))?/g)) {
+    const [, word, member] = match;
+    const name = babelName(word);
+    if (!name || imported.has(word)) continue;
+    imported.add(word);
+    const runtimeObject = name === '_regenerator' && member !== undefined && REGENERATOR_RUNTIME_MEMBER.test(member);
+    const root = runtimeObject ? '_regeneratorRuntime' : name;
+    bindings.push(
+      `var ${word} = (function () {\n${declarations([[babel, root]]).join('\n')}\nreturn { default: ${runtimeObject ? '_regeneratorRuntime()' : root} };\n})();`,
+    );
+  }
 
   for (const word of candidates) {
+    if (imported.has(word)) continue;
     if (/^_this\d*$/.test(word)) {
       bindings.push(`var ${word} = this;`);
     } else if (word.startsWith('__')) {
       if (has(tslib, word)) roots.push([tslib, word]);
     } else if (word.startsWith('_')) {
-      if (has(babel, word)) {
-        roots.push([babel, word]);
-      } else {
-        // `_objectSpread2`: Babel's name when the file already had an `_objectSpread`;
-        // `_asyncToGenerator2.default`: the same helper imported from @babel/runtime.
-        const base = /^(_[\w$]*?)\d+$/.exec(word);
-        if (base && has(babel, base[1])) {
-          roots.push([babel, base[1]]);
-          const imported = new RegExp(`(?<![\\w$.])${escapeRegExp(word)}\\s*\\.\\s*default\\b`).test(source);
-          bindings.push(imported ? `var ${word} = { default: ${base[1]} };` : `var ${word} = ${base[1]};`);
-        }
+      const name = babelName(word);
+      if (name) {
+        roots.push([babel, name]);
+        if (name !== word) bindings.push(`var ${word} = ${name};`);
       }
     } else if (word === 'regeneratorRuntime') {
       // The global that Babel before 7.18 expected (regenerator-runtime/runtime).
@@ -192,18 +226,7 @@ function preludeFor(words, source) {
     const members = [...words].filter((w) => w.startsWith('__') && has(tslib, w));
     for (const name of tslibModules) bindings.push(`var ${name} = { ${members.map((m) => `${m}: ${m}`).join(', ')} };`);
   }
-
-  const code = [];
-  const done = new Set();
-  const visit = (table, name) => {
-    const key = `${table === babel ? 'b' : 't'}:${name}`;
-    if (done.has(key)) return;
-    done.add(key);
-    for (const dep of table[name].deps) visit(table, dep);
-    code.push(table[name].code);
-  };
-  for (const [table, name] of roots) visit(table, name);
-  return code.concat(bindings);
+  return declarations(roots).concat(bindings);
 }
 
 function isArrowSource(source, method) {

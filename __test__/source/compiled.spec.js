@@ -2,8 +2,9 @@
 // Worker functions after a compiler rewrote them, outside Jest: TypeScript's tsc for ES2015
 // (__awaiter), ES5 (__awaiter, __generator, __read, _this) and with importHelpers (tslib_1);
 // Babel for Internet Explorer 11 and Node 6 today (_asyncToGenerator wrappers, _regenerator),
-// and the output of Babel 7.20 (_regeneratorRuntime()) and 7.17 (the regeneratorRuntime global),
-// kept as generated. All run the same workers and must print the same results.
+// with @babel/plugin-transform-runtime (helpers imported from @babel/runtime), and the output of
+// Babel 7.20 (_regeneratorRuntime()) and 7.17 (the regeneratorRuntime global), kept as
+// generated. All run the same workers and must print the same results.
 
 const fs = require('fs');
 const os = require('os');
@@ -102,6 +103,31 @@ describe('Babel', () => {
   test(`today's Babel (${babel.version}) for Internet Explorer 11: _regenerator`, async () => {
     const code = compile({ ie: '11' });
     expect(code).toContain('_regenerator().m(function _callee');
+    expect(await run(code)).toEqual(expected);
+  });
+
+  test('with @babel/plugin-transform-runtime: helpers and regenerator-runtime imported from @babel/runtime', async () => {
+    const code = babel.transformSync(source, {
+      filename: 'workers.src.js',
+      configFile: false,
+      babelrc: false,
+      presets: [['@babel/preset-env', { targets: { ie: '11' } }]],
+      plugins: ['@babel/plugin-transform-runtime'],
+    }).code;
+    expect(code).toContain('(0, _asyncToGenerator2.default)(');
+    expect(code).toContain('_regenerator.default.mark(function _callee');
+    expect(await run(code)).toEqual(expected);
+  });
+
+  test("with @babel/plugin-transform-runtime for today's @babel/runtime: the regenerator helper imported", async () => {
+    const code = babel.transformSync(source, {
+      filename: 'workers.src.js',
+      configFile: false,
+      babelrc: false,
+      presets: [['@babel/preset-env', { targets: { ie: '11' } }]],
+      plugins: [['@babel/plugin-transform-runtime', { version: require('@babel/runtime/package.json').version }]],
+    }).code;
+    expect(code).toContain('(0, _regenerator2.default)().m(function _callee');
     expect(await run(code)).toEqual(expected);
   });
 
