@@ -80,3 +80,57 @@ test('a worker that uses import.meta is refused, with what to use instead', asyn
   expect(error.message).toContain('It uses import.meta, which exists only in the module it was written in');
   expect(error.message).toContain('__filename, __dirname and require() are provided instead');
 });
+
+describe('Jest running ES module test files natively (--experimental-vm-modules)', () => {
+  const jestBin = require.resolve('jest/bin/jest');
+  const project = fixture('source', 'jest-esm');
+  let tmp;
+  let plain;
+  let covered;
+
+  const runJest = (name, args) =>
+    runNode(
+      [
+        '--experimental-vm-modules',
+        jestBin,
+        '--config',
+        path.join(project, 'jest.config.js'),
+        '--ci',
+        '--cacheDirectory',
+        path.join(tmp, `cache-${name}`),
+        ...args,
+      ],
+      { cwd: project, timeoutMs: 120000, env: { JEST_WORKER_ID: undefined, FORCE_COLOR: '0' } },
+    );
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'proclet-jest-esm-'));
+    [plain, covered] = await Promise.all([
+      runJest('plain', []),
+      runJest('coverage', ['--coverage', '--coverageReporters=json', '--coverageDirectory', path.join(tmp, 'coverage')]),
+    ]);
+  }, 150000);
+
+  afterAll(() => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('passes, with and without --coverage', () => {
+    for (const run of [plain, covered]) {
+      expect({ code: run.code, hung: run.hung }).toEqual({ code: 0, hung: false });
+      expect(run.stderr).toContain('Tests:       1 passed, 1 total');
+    }
+  });
+
+  test("the child's statements are in the coverage report", () => {
+    const report = JSON.parse(fs.readFileSync(path.join(tmp, 'coverage', 'coverage-final.json'), 'utf8'));
+    const file = path.join(project, 'esm.test.mjs');
+    const data = report[file];
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const lineOf = (text) => lines.findIndex((l) => l.includes(text)) + 1;
+    const counts = Object.entries(data.statementMap)
+      .filter(([, loc]) => [lineOf("await import('../esm/helper.mjs')"), lineOf('this.send(m.toUpperCase())')].includes(loc.start.line))
+      .map(([id]) => data.s[id]);
+    expect(counts).toEqual([1, 1]);
+  });
+});
