@@ -61,7 +61,8 @@ const ASYNC_WRAPPER_6 =
   /^function\s*\(\)\s*\{\s*var\s+[\w$]+\s*=\s*[\w$]+\.apply\(\s*this\s*,\s*arguments\s*\)\s*;\s*return\s+new\s+Promise\(\s*function\s*\(\s*[\w$]+\s*,\s*[\w$]+\s*\)\s*\{[^]*\}$/;
 // What Babel leaves in place of an async function declaration or a named async function:
 //   function work() { return _work.apply(this, arguments); }
-const ASYNC_STUB = /^function\s*[\w$]*\s*\([\w$,\s]*\)\s*\{\s*return\s+[\w$]+\.apply\(\s*this\s*,\s*arguments\s*\)\s*;?\s*\}$/;
+// (Babel's names for the function behind it start with `_`: `_work`, `_ref`, `_ref3`.)
+const ASYNC_STUB = /^function\s*[\w$]*\s*\([\w$,\s]*\)\s*\{\s*return\s+_[\w$]*\.apply\(\s*this\s*,\s*arguments\s*\)\s*;?\s*\}$/;
 // ... and the function behind the stub, which replaces itself by a wrapper on its first call:
 //   function _work() { _work = _asyncToGenerator(function* () {...}); return _work.apply(this, arguments); }
 const ASYNC_INITIALIZER =

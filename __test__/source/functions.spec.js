@@ -91,20 +91,19 @@ describe("Babel's async wrappers", () => {
     expect(globalThis.__procletRanInParent).toBeUndefined();
   });
 
-  test('a function of the same shape that is not Babel\'s is shipped as it is, without running anything', async () => {
-    const impl = function () {
-      globalThis.__procletRanInParent = true;
-    };
-    const work = function work() {
-      return impl.apply(this, arguments);
-    };
-    void impl;
-    const p = proclet(work);
-    const [error] = await next(p.run().parent, 'error');
-    expect(globalThis.__procletRanInParent).toBeUndefined();
-    expect(error.code).toBe('ERR_PROCLET_CLOSURE');
-    expect(error.message).toContain('`impl` is not defined in the child process');
-  });
+  test.each([['impl'], ['_impl']])(
+    "a function of the same shape that is not Babel's (%s.apply(this, arguments)) is shipped as it is, without running anything",
+    async (name) => {
+      const work = new Function(name, `return function work() { return ${name}.apply(this, arguments); };`)(function () {
+        globalThis.__procletRanInParent = true;
+      });
+      const p = proclet(work);
+      const [error] = await next(p.run().parent, 'error');
+      expect(globalThis.__procletRanInParent).toBeUndefined();
+      expect(error.code).toBe('ERR_PROCLET_CLOSURE');
+      expect(error.message).toContain(`\`${name}\` is not defined in the child process`);
+    },
+  );
 
   test('a wrapper whose function cannot be found is refused, saying how to configure Babel', () => {
     const wrapper = new Function(`${BABEL_ASYNC_HELPERS}
