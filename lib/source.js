@@ -243,6 +243,10 @@ function isArrowSource(source, method) {
 function prepare(fn, shipped, what) {
   let source = shipped.source;
   let method = shipped.method;
+  // Nothing below applies to a source without these (most hand-written functions).
+  if (!/_|void 0|regeneratorRuntime|\.apply\(/.test(source)) {
+    return { source, method, original: source };
+  }
 
   const unwrapped = unwrapAsync(fn, source);
   if (unwrapped === false) {
