@@ -207,6 +207,7 @@ function preludeFor(words, source) {
     if (imported.has(word)) continue;
     if (/^_this\d*$/.test(word)) {
       bindings.push(`var ${word} = this;`);
+
     } else if (word.startsWith('__')) {
       if (has(tslib, word)) roots.push([tslib, word]);
     } else if (word.startsWith('_')) {
