@@ -159,7 +159,7 @@ const REGENERATOR_RUNTIME_MEMBER = /^(mark|wrap|async|awrap|keys|values|isGenera
 
 /** The declarations (helpers and bindings) that `words` need, in an order that works. */
 function preludeFor(words, source) {
-  const candidates = [...words].filter((w) => w.startsWith('_') || w === 'regeneratorRuntime');
+  const candidates = [...words].filter((w) => w.startsWith('_') || w.startsWith('templateObject_') || w === 'regeneratorRuntime');
   if (candidates.length === 0) return [];
   const { babel, tslib } = helpers();
   const has = (table, name) => Object.prototype.hasOwnProperty.call(table, name);
@@ -207,6 +207,10 @@ function preludeFor(words, source) {
     if (imported.has(word)) continue;
     if (/^_this\d*$/.test(word)) {
       bindings.push(`var ${word} = this;`);
+    } else if (/^templateObject_\d+$/.test(word)) {
+      // tsc for ES5, in a module: `tag(templateObject_1 || (templateObject_1 = __makeTemplateObject(...)))`,
+      // the cache being a variable of the file. It starts empty.
+      bindings.push(`var ${word};`);
 
     } else if (word.startsWith('__')) {
       if (has(tslib, word)) roots.push([tslib, word]);
