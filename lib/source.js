@@ -156,6 +156,11 @@ function unwrapAsync(fn, source) {
 
 // The API of the regeneratorRuntime object (regenerator-runtime, @babel/runtime/regenerator).
 const REGENERATOR_RUNTIME_MEMBER = /^(mark|wrap|async|awrap|keys|values|isGeneratorFunction|AsyncIterator)$/;
+// Babel helper names that people give their own functions too (`const _get = require('lodash/get')`):
+// a source that names one is more likely a closure than Babel's output (which today uses
+// `_superPropGet`/`_superPropSet`), so it gets the explanation, not a helper. Still shipped as
+// dependencies of other helpers.
+const COMMON_NAMES = new Set(['_get', '_set', '_defaults', '_identity']);
 
 /** The declarations (helpers and bindings) that `words` need, in an order that works. */
 function preludeFor(words, source) {
@@ -165,6 +170,7 @@ function preludeFor(words, source) {
   const has = (table, name) => Object.prototype.hasOwnProperty.call(table, name);
   // `_objectSpread2`: Babel's name for a helper when the file already had an `_objectSpread`.
   const babelName = (word) => {
+    if (COMMON_NAMES.has(word)) return undefined;
     if (has(babel, word)) return word;
     const base = /^(_[\w$]*?)\d+$/.exec(word);
     return base && has(babel, base[1]) ? base[1] : undefined;
@@ -194,7 +200,9 @@ function preludeFor(words, source) {
   for (const match of source.matchAll(/(?<![\w$.])(_[\w$]+)\s*\.\s*default\b(?:\s*\.\s*([\w$]+))?/g)) {
     const [, word, member] = match;
     const name = babelName(word);
-    if (!name || imported.has(word)) continue;
+    // transform-runtime's variables carry a number (`_asyncToGenerator2`), except regenerator's;
+    // `_get.default` is someone's `import _get from 'lodash/get'`.
+    if (!name || imported.has(word) || (name === word && word !== '_regenerator')) continue;
     imported.add(word);
     const runtimeObject = name === '_regenerator' && member !== undefined && REGENERATOR_RUNTIME_MEMBER.test(member);
     const root = runtimeObject ? '_regeneratorRuntime' : name;

@@ -113,6 +113,15 @@ test('a name that a compiler made up gets a hint about compiling for a newer tar
   );
 });
 
+test("a function of the parent's whose name a compiler also uses is still a closure, not a compiler helper", async () => {
+  // Babel has a helper named _get; this worker means the parent's own _get (or lodash/get).
+  const p = proclet(new Function('this.send(_get({ a: { b: 1 } }, "a.b"));'));
+  const { error } = await failure(p);
+  expectClosureError(error, '_get', 'the function passed to new Proclet()');
+  const imported = proclet(new Function('this.send((0, _get.default)({ a: 1 }, "a"));'));
+  expectClosureError((await failure(imported)).error, '_get', 'the function passed to new Proclet()');
+});
+
 test("Babel's hoisted tagged template strings are named as such", async () => {
   const p = proclet(new Function('this.send(String.raw(_templateObject()));'));
   const { error } = await failure(p);
