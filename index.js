@@ -18,7 +18,9 @@ const EVENT_DRAIN = 4;
 const EVENT_EXIT = 5;
 
 const SIGNALS = os.constants.signals;
-const SIGNAL_NAMES = Object.fromEntries(Object.entries(SIGNALS).map(([name, number]) => [number, name]));
+// Number to name; the first name wins, so 6 is SIGABRT (not its alias SIGIOT), as in child_process.
+const SIGNAL_NAMES = {};
+for (const [name, number] of Object.entries(SIGNALS)) if (!(number in SIGNAL_NAMES)) SIGNAL_NAMES[number] = name;
 
 // ---- errors: every message a user can see is built here ---------------------------------------
 
