@@ -21,7 +21,11 @@ const EVENT_EXIT = 5;
 const EVENT_COVERAGE = 6;
 
 const SIGNALS = os.constants.signals;
-const SIGNAL_NAMES = Object.fromEntries(Object.entries(SIGNALS).map(([name, number]) => [number, name]));
+// The protocol's maximum payload (docs/protocol.md), checked here before the text is copied.
+const MAX_PAYLOAD = 512 * 1024 * 1024;
+// Number to name; the first name wins, so 6 is SIGABRT (not its alias SIGIOT), as in child_process.
+const SIGNAL_NAMES = {};
+for (const [name, number] of Object.entries(SIGNALS)) if (!(number in SIGNAL_NAMES)) SIGNAL_NAMES[number] = name;
 
 // ---- errors: every message a user can see is built here ---------------------------------------
 
@@ -381,6 +385,13 @@ class Proclet {
       throw errors.invalidMessage('parent.send(message)', `${describeValue(message)} has no JSON form`);
     }
     if (this.#state === 'exited') throw errors.channelClosed('parent.send(message)', this.#pid, this.#exit);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: only long texts need counting.
+    if (text.length > MAX_PAYLOAD / 3 && Buffer.byteLength(text) > MAX_PAYLOAD) {
+      throw errors.tooLarge(
+        'parent.send(message)',
+        `the message is ${Buffer.byteLength(text)} bytes of JSON, over the maximum of ${MAX_PAYLOAD} bytes`,
+      );
+    }
     let belowHighWater;
     try {
       belowHighWater = this.#native.send(text);

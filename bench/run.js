@@ -104,7 +104,8 @@ function runTrial(spec, timeoutMs) {
       finish(`timed out after ${timeoutMs / 1000} s`);
     }, timeoutMs);
 
-    const resultLine = () => out.split('\n').find((line) => line.startsWith(RESULT_PREFIX) && out.includes('\n', out.indexOf(line)));
+    // The result: a complete line starting with RESULT_PREFIX.
+    const resultLine = () => out.split('\n').slice(0, -1).find((line) => line.startsWith(RESULT_PREFIX));
     function finish(problem) {
       if (finished) return;
       finished = true;
@@ -159,6 +160,15 @@ async function runCase(kase, options) {
   return kase;
 }
 
+// Which build was measured: the addon is rebuilt outside git.
+function addonDigest() {
+  const root = path.join(__dirname, '..');
+  const file = fs.readdirSync(root).find((f) => /^proclet\..*\.node$/.test(f));
+  if (!file) return null;
+  const data = fs.readFileSync(path.join(root, file));
+  return { file, sha256: require('crypto').createHash('sha256').update(data).digest('hex'), mtime: fs.statSync(path.join(root, file)).mtime };
+}
+
 function machine() {
   const git = (...args) => {
     try {
@@ -176,6 +186,7 @@ function machine() {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     loadavg: os.loadavg(),
     commit: git('rev-parse', 'HEAD'),
+    addon: addonDigest(),
     dirty: git('status', '--porcelain', '--untracked-files=no') !== '',
     command: ['node', path.relative(process.cwd(), __filename), ...process.argv.slice(2)].join(' '),
   };

@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod channel;
+pub mod frame_queue;
 pub mod process;
 pub mod protocol;
 pub mod script;

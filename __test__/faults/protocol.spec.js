@@ -1,0 +1,88 @@
+'use strict';
+// A child that writes garbage, lies about frame sizes or stops mid-frame: the parent reports a
+// protocol error, the child is ended, and the parent lives on.
+
+const { proclet, endAll } = require('../helpers');
+
+afterEach(endAll);
+
+async function outcome(fn) {
+  const p = proclet(fn);
+  const events = [];
+  p.parent.on('message', (m) => events.push(['message', m]));
+  p.parent.on('error', (e) => events.push(['error', e.code, e.message]));
+  p.run();
+  const exit = await p.exited;
+  return { events, exit, pid: p.pid };
+}
+
+test('garbage on fd 3', async () => {
+  const { events, exit, pid } = await outcome(function () {
+    this.send('before');
+    setTimeout(() => {
+      require('fs').writeSync(3, 'this is not a frame');
+      setInterval(() => {}, 1000);
+    }, 20);
+  });
+  expect(events).toEqual([
+    ['message', 'before'],
+    ['error', 'ERR_PROCLET_PROTOCOL', `proclet: child process ${pid} broke the message protocol (unexpected frame kind 0x20); it has been killed.`],
+  ]);
+  expect(exit).toEqual({ code: null, signal: 'SIGKILL' });
+});
+
+test('a header claiming a 4 GiB frame is refused without allocating it', async () => {
+  const before = process.memoryUsage().rss;
+  const { events, exit } = await outcome(function () {
+    require('fs').writeSync(3, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x01, 0x22]));
+    setInterval(() => {}, 1000);
+  });
+  expect(events).toEqual([['error', 'ERR_PROCLET_PROTOCOL', expect.stringContaining('frame of 4294967295 bytes exceeds the maximum of 536870912 bytes')]]);
+  expect(exit.signal).toBe('SIGKILL');
+  expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
+});
+
+test('a frame that stops in the middle, then the child exits', async () => {
+  const { events, exit } = await outcome(function () {
+    this.send('complete');
+    setTimeout(() => {
+      const header = Buffer.from([0, 0, 0, 100, 0x01]);
+      require('fs').writeSync(3, Buffer.concat([header, Buffer.from('"only part')]));
+      process.reallyExit(0);
+    }, 20);
+  });
+  expect(events).toEqual([
+    ['message', 'complete'],
+    ['error', 'ERR_PROCLET_PROTOCOL', expect.stringContaining('stream ended inside a frame (15 of 105 bytes received)')],
+  ]);
+  expect(exit).toEqual({ code: 0, signal: null });
+});
+
+test('a well-framed message that is not JSON', async () => {
+  const { events, exit } = await outcome(function () {
+    const body = Buffer.from('{not json');
+    const header = Buffer.alloc(5);
+    header.writeUInt32BE(body.length);
+    header[4] = 0x01;
+    require('fs').writeSync(3, Buffer.concat([header, body]));
+    setInterval(() => {}, 1000);
+  });
+  expect(events).toEqual([['error', 'ERR_PROCLET_PROTOCOL', expect.stringContaining('a message is not valid JSON')]]);
+  expect(exit.signal).toBe('SIGKILL');
+});
+
+test('a frame kind the parent does not accept from a child', async () => {
+  const { events } = await outcome(function () {
+    require('fs').writeSync(3, Buffer.from([0, 0, 0, 2, 0x03, 0x7b, 0x7d]));
+    setInterval(() => {}, 1000);
+  });
+  expect(events).toEqual([['error', 'ERR_PROCLET_PROTOCOL', expect.stringContaining('unexpected frame kind 0x03')]]);
+});
+
+test('invalid UTF-8 in a payload', async () => {
+  const { events } = await outcome(function () {
+    require('fs').writeSync(3, Buffer.from([0, 0, 0, 3, 0x01, 0x22, 0xff, 0x22]));
+    setInterval(() => {}, 1000);
+  });
+  expect(events).toEqual([['error', 'ERR_PROCLET_PROTOCOL', expect.stringContaining('not valid UTF-8')]]);
+});
