@@ -12,6 +12,7 @@
 //! ```
 
 use std::fmt;
+use std::io;
 
 /// Bytes in a frame header: a big-endian `u32` payload length and a one-byte kind.
 pub const HEADER_LEN: usize = 5;
@@ -226,6 +227,56 @@ impl FrameDecoder {
         });
         self.current = None;
         self.header_len = 0;
+    }
+}
+
+/// A payload with at least this much still to come is read straight into its own buffer.
+const DIRECT_READ_MIN: usize = 64 * 1024;
+/// How much of that buffer is made ready per read (a bounded zero-fill, never the claimed size).
+const DIRECT_READ_STEP: usize = 256 * 1024;
+
+/// Why [`FrameDecoder::fill_payload`] failed.
+#[derive(Debug)]
+pub enum FillError {
+    Io(io::Error),
+    Protocol(ProtocolError),
+}
+
+impl FrameDecoder {
+    /// True while a large payload is being received: [`fill_payload`](Self::fill_payload) then
+    /// saves copying it through a staging buffer.
+    pub fn filling_large_payload(&self) -> bool {
+        matches!(self.current, Some((_, length)) if length - self.payload.len() >= DIRECT_READ_MIN)
+    }
+
+    /// Reads the next bytes of the current large payload directly into it with `read`, pushing
+    /// the frame to `out` once complete. Returns what `read` returned (0 is end of stream).
+    pub fn fill_payload(
+        &mut self,
+        read: impl FnOnce(&mut [u8]) -> io::Result<usize>,
+        out: &mut Vec<Frame>,
+    ) -> Result<usize, FillError> {
+        let Some((kind, length)) = self.current else {
+            return Err(FillError::Protocol(ProtocolError::UnexpectedKind {
+                kind: 0,
+            }));
+        };
+        let have = self.payload.len();
+        let step = (length - have).min(DIRECT_READ_STEP);
+        // Vec's amortized growth: memory follows the bytes that arrived, capped at the announced size.
+        self.payload.resize(have + step, 0);
+        let n = match read(&mut self.payload[have..]) {
+            Ok(n) => n,
+            Err(e) => {
+                self.payload.truncate(have);
+                return Err(FillError::Io(e));
+            }
+        };
+        self.payload.truncate(have + n);
+        if self.payload.len() == length {
+            self.finish_frame(kind, out);
+        }
+        Ok(n)
     }
 }
 
