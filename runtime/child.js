@@ -22,6 +22,7 @@ const __proclet_runtime = (function () {
   const KIND_MESSAGE = 0x01;
   const KIND_ERROR = 0x02;
   const KIND_HANDLER = 0x03;
+  const KIND_TEXT = 0x04;
   // this.send() returns false once this many characters wait to be written.
   const HIGH_WATER = 1024 * 1024;
 
@@ -127,7 +128,11 @@ const __proclet_runtime = (function () {
     return error;
   }
 
+  // A string travels as its own UTF-8 text (TEXT frame); lone surrogates keep the JSON path.
   function send(message) {
+    if (typeof message === 'string' && message.isWellFormed()) {
+      return closing ? false : queue(KIND_TEXT, message);
+    }
     const text = serialize(message);
     if (closing) return false;
     return queue(KIND_MESSAGE, text);
@@ -192,8 +197,8 @@ const __proclet_runtime = (function () {
   });
 
   function dispatch(kind, text) {
-    if (kind === KIND_MESSAGE) {
-      const message = JSON.parse(text);
+    if (kind === KIND_MESSAGE || kind === KIND_TEXT) {
+      const message = kind === KIND_TEXT ? text : JSON.parse(text);
       for (const handler of handlers) {
         handler.call(context, message);
         if (closing) return;

@@ -36,103 +36,106 @@ const THREAD_STACK: usize = 64 * 1024;
 /// What JS is told, in order.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Event {
-    /// A message from the child: JSON text, as UTF-8 bytes (validated when handed to JS).
-    Message(Vec<u8>),
-    /// An uncaught error in the child: JSON text (docs/protocol.md).
-    Error(Vec<u8>),
-    /// The child broke the protocol; it has been killed.
-    Protocol(String),
-    /// The outgoing queue went from above the high-water mark to empty.
-    Drain,
-    /// The child exited; always the last event.
-    Exit(ExitStatus),
+  /// A message from the child: JSON text, as UTF-8 bytes (validated when handed to JS).
+  Message(Vec<u8>),
+  /// A message from the child that is a string: its UTF-8 text.
+  Text(Vec<u8>),
+  /// An uncaught error in the child: JSON text (docs/protocol.md).
+  Error(Vec<u8>),
+  /// The child broke the protocol; it has been killed.
+  Protocol(String),
+  /// The outgoing queue went from above the high-water mark to empty.
+  Drain,
+  /// The child exited; always the last event.
+  Exit(ExitStatus),
 }
 
 /// Why a message could not be queued.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SendError {
-    /// The child has exited or its channel is closed.
-    Closed,
-    /// The payload is over the protocol's maximum.
-    TooLarge(ProtocolError),
+  /// The child has exited or its channel is closed.
+  Closed,
+  /// The payload is over the protocol's maximum.
+  TooLarge(ProtocolError),
 }
 
 /// Frames waiting for the socket. Exists before the child does: sends before `run()` queue here.
 #[derive(Default)]
 pub struct Outbox {
-    queue: FrameQueue,
-    closed: bool,
-    need_drain: bool,
+  queue: FrameQueue,
+  closed: bool,
+  need_drain: bool,
 }
 
 /// What `enqueue` tells the caller.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Queued {
-    /// False once the queue is past [`OUTBOX_HIGH_WATER`]: wait for `Drain`.
-    pub below_high_water: bool,
-    /// The queue is big enough that it should be written now rather than at the end of the tick.
-    pub flush_now: bool,
+  /// False once the queue is past [`OUTBOX_HIGH_WATER`]: wait for `Drain`.
+  pub below_high_water: bool,
+  /// The queue is big enough that it should be written now rather than at the end of the tick.
+  pub flush_now: bool,
 }
 
 impl Outbox {
-    /// Queues one frame. Large payloads are moved into the queue, not copied.
-    pub fn enqueue(&mut self, kind: Kind, payload: Vec<u8>) -> Result<Queued, SendError> {
-        if self.closed {
-            return Err(SendError::Closed);
-        }
-        self.queue
-            .push(kind, payload)
-            .map_err(SendError::TooLarge)?;
-        let below_high_water = self.queue.len() < OUTBOX_HIGH_WATER;
-        if !below_high_water {
-            self.need_drain = true;
-        }
-        Ok(Queued {
-            below_high_water,
-            flush_now: self.queue.len() >= FLUSH_THRESHOLD,
-        })
+  /// Queues one frame. Large payloads are moved into the queue, not copied.
+  pub fn enqueue(&mut self, kind: Kind, payload: Vec<u8>) -> Result<Queued, SendError> {
+    if self.closed {
+      return Err(SendError::Closed);
     }
+    self
+      .queue
+      .push(kind, payload)
+      .map_err(SendError::TooLarge)?;
+    let below_high_water = self.queue.len() < OUTBOX_HIGH_WATER;
+    if !below_high_water {
+      self.need_drain = true;
+    }
+    Ok(Queued {
+      below_high_water,
+      flush_now: self.queue.len() >= FLUSH_THRESHOLD,
+    })
+  }
 
-    pub fn is_closed(&self) -> bool {
-        self.closed
-    }
+  pub fn is_closed(&self) -> bool {
+    self.closed
+  }
 
-    pub fn queued_bytes(&self) -> usize {
-        self.queue.len()
-    }
+  pub fn queued_bytes(&self) -> usize {
+    self.queue.len()
+  }
 
-    /// Discards what is queued; later sends fail with `Closed`.
-    pub fn close(&mut self) {
-        self.closed = true;
-        self.queue = FrameQueue::default();
-        self.need_drain = false;
-    }
+  /// Discards what is queued; later sends fail with `Closed`.
+  pub fn close(&mut self) {
+    self.closed = true;
+    self.queue = FrameQueue::default();
+    self.need_drain = false;
+  }
 }
 
 /// What a write attempt left behind.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Written {
-    /// Bytes remain: watch the socket for writability.
-    pub pending: bool,
-    /// The queue emptied after `send` had returned false: emit `Drain`.
-    pub drained: bool,
+  /// Bytes remain: watch the socket for writability.
+  pub pending: bool,
+  /// The queue emptied after `send` had returned false: emit `Drain`.
+  pub drained: bool,
 }
 
 /// Where reading stands after a read attempt.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ReadState {
-    /// Nothing more to read now; the socket is still open.
-    Open,
-    /// The child closed its end (or the socket was shut down): stop watching for input.
-    Ended,
+  /// Nothing more to read now; the socket is still open.
+  Open,
+  /// The child closed its end (or the socket was shut down): stop watching for input.
+  Ended,
 }
 
 /// The JS thread's side of a running child's socket.
 pub struct Connection {
-    child: Arc<ChildProcess>,
-    socket: Arc<UnixStream>,
-    decoder: FrameDecoder,
-    reading: bool,
+  child: Arc<ChildProcess>,
+  socket: Arc<UnixStream>,
+  decoder: FrameDecoder,
+  reading: bool,
 }
 
 thread_local! {
@@ -141,362 +144,363 @@ thread_local! {
 }
 
 impl Connection {
-    /// Takes the parent's end of a freshly spawned child's socket and makes it non-blocking.
-    pub fn new(child: Arc<ChildProcess>, socket: UnixStream) -> io::Result<Connection> {
-        socket.set_nonblocking(true)?;
-        Ok(Connection {
-            child,
-            socket: Arc::new(socket),
-            decoder: FrameDecoder::new(protocol::from_child),
-            reading: true,
-        })
-    }
+  /// Takes the parent's end of a freshly spawned child's socket and makes it non-blocking.
+  pub fn new(child: Arc<ChildProcess>, socket: UnixStream) -> io::Result<Connection> {
+    socket.set_nonblocking(true)?;
+    Ok(Connection {
+      child,
+      socket: Arc::new(socket),
+      decoder: FrameDecoder::new(protocol::from_child),
+      reading: true,
+    })
+  }
 
-    pub fn fd(&self) -> i32 {
-        self.socket.as_raw_fd()
-    }
+  pub fn fd(&self) -> i32 {
+    self.socket.as_raw_fd()
+  }
 
-    pub fn child(&self) -> &Arc<ChildProcess> {
-        &self.child
-    }
+  pub fn child(&self) -> &Arc<ChildProcess> {
+    &self.child
+  }
 
-    pub fn is_reading(&self) -> bool {
-        self.reading
-    }
+  pub fn is_reading(&self) -> bool {
+    self.reading
+  }
 
-    /// Reads what is available, up to `budget` bytes, and appends the decoded events. A protocol
-    /// violation kills the child, appends `Protocol` and ends reading.
-    pub fn read_available(&mut self, budget: usize, events: &mut Vec<Event>) -> ReadState {
-        if !self.reading {
-            return ReadState::Ended;
+  /// Reads what is available, up to `budget` bytes, and appends the decoded events. A protocol
+  /// violation kills the child, appends `Protocol` and ends reading.
+  pub fn read_available(&mut self, budget: usize, events: &mut Vec<Event>) -> ReadState {
+    if !self.reading {
+      return ReadState::Ended;
+    }
+    let mut frames = Vec::new();
+    let mut total = 0;
+    let outcome = READ_SCRATCH.with(|scratch| {
+      let mut scratch = scratch.borrow_mut();
+      loop {
+        if total >= budget {
+          return Ok(ReadState::Open);
         }
-        let mut frames = Vec::new();
-        let mut total = 0;
-        let outcome = READ_SCRATCH.with(|scratch| {
-            let mut scratch = scratch.borrow_mut();
-            loop {
-                if total >= budget {
-                    return Ok(ReadState::Open);
-                }
-                // A large payload in progress is read straight into its own buffer.
-                // A read that does not fill its buffer has drained the socket: stop there rather than
-                // pay for a read that returns EAGAIN (the poll is level-triggered and calls back).
-                let mut asked = scratch.len();
-                let result = if self.decoder.filling_large_payload() {
-                    self.decoder.fill_payload(
-                        |buf| {
-                            asked = buf.len();
-                            (&*self.socket).read(buf)
-                        },
-                        &mut frames,
-                    )
-                } else {
-                    match (&*self.socket).read(&mut scratch) {
-                        Ok(n) => self
-                            .decoder
-                            .feed(&scratch[..n], &mut frames)
-                            .map(|()| n)
-                            .map_err(FillError::Protocol),
-                        Err(e) => Err(FillError::Io(e)),
-                    }
-                };
-                match result {
-                    Ok(0) => return Ok(ReadState::Ended),
-                    Ok(n) if n < asked && budget != usize::MAX => return Ok(ReadState::Open),
-                    Ok(n) => total += n,
-                    Err(FillError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
-                        return Ok(ReadState::Open)
-                    }
-                    Err(FillError::Io(e)) if e.kind() == io::ErrorKind::Interrupted => {}
-                    // ECONNRESET and friends: the child is gone; like end-of-file.
-                    Err(FillError::Io(_)) => return Ok(ReadState::Ended),
-                    Err(FillError::Protocol(e)) => return Err(e),
-                }
-            }
-        });
-        for frame in frames {
-            events.push(match frame.kind {
-                Kind::Message => Event::Message(frame.payload),
-                _ => Event::Error(frame.payload),
-            });
+        // A large payload in progress is read straight into its own buffer.
+        // A read that does not fill its buffer has drained the socket: stop there rather than
+        // pay for a read that returns EAGAIN (the poll is level-triggered and calls back).
+        let mut asked = scratch.len();
+        let result = if self.decoder.filling_large_payload() {
+          self.decoder.fill_payload(
+            |buf| {
+              asked = buf.len();
+              (&*self.socket).read(buf)
+            },
+            &mut frames,
+          )
+        } else {
+          match (&*self.socket).read(&mut scratch) {
+            Ok(n) => self
+              .decoder
+              .feed(&scratch[..n], &mut frames)
+              .map(|()| n)
+              .map_err(FillError::Protocol),
+            Err(e) => Err(FillError::Io(e)),
+          }
+        };
+        match result {
+          Ok(0) => return Ok(ReadState::Ended),
+          Ok(n) if n < asked && budget != usize::MAX => return Ok(ReadState::Open),
+          Ok(n) => total += n,
+          Err(FillError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+            return Ok(ReadState::Open)
+          }
+          Err(FillError::Io(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+          // ECONNRESET and friends: the child is gone; like end-of-file.
+          Err(FillError::Io(_)) => return Ok(ReadState::Ended),
+          Err(FillError::Protocol(e)) => return Err(e),
         }
-        match outcome {
-            Ok(ReadState::Open) => ReadState::Open,
-            Ok(ReadState::Ended) => {
-                self.reading = false;
-                if let Err(error) = self.decoder.finish() {
-                    self.protocol_failure(error, events);
-                }
-                ReadState::Ended
-            }
-            Err(error) => {
-                self.protocol_failure(error, events);
-                ReadState::Ended
-            }
-        }
+      }
+    });
+    for frame in frames {
+      events.push(match frame.kind {
+        Kind::Message => Event::Message(frame.payload),
+        Kind::Text => Event::Text(frame.payload),
+        _ => Event::Error(frame.payload),
+      });
     }
-
-    /// Kills the child for breaking the protocol and stops reading from it.
-    pub fn protocol_failure(&mut self, error: ProtocolError, events: &mut Vec<Event>) {
+    match outcome {
+      Ok(ReadState::Open) => ReadState::Open,
+      Ok(ReadState::Ended) => {
         self.reading = false;
-        let _ = self.child.kill(libc::SIGKILL);
-        events.push(Event::Protocol(error.to_string()));
-    }
-
-    /// Writes what `outbox` holds without blocking.
-    pub fn write_available(&self, outbox: &mut Outbox) -> Written {
-        let fd = self.fd();
-        while !outbox.queue.is_empty() {
-            match outbox
-                .queue
-                .write_with(|slices| send(fd, slices, libc::MSG_DONTWAIT))
-            {
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    return Written {
-                        pending: true,
-                        drained: false,
-                    }
-                }
-                Err(_) => {
-                    // EPIPE / ECONNRESET: the child closed its end; the waiter reports the exit.
-                    outbox.close();
-                    return Written {
-                        pending: false,
-                        drained: false,
-                    };
-                }
-            }
+        if let Err(error) = self.decoder.finish() {
+          self.protocol_failure(error, events);
         }
-        Written {
+        ReadState::Ended
+      }
+      Err(error) => {
+        self.protocol_failure(error, events);
+        ReadState::Ended
+      }
+    }
+  }
+
+  /// Kills the child for breaking the protocol and stops reading from it.
+  pub fn protocol_failure(&mut self, error: ProtocolError, events: &mut Vec<Event>) {
+    self.reading = false;
+    let _ = self.child.kill(libc::SIGKILL);
+    events.push(Event::Protocol(error.to_string()));
+  }
+
+  /// Writes what `outbox` holds without blocking.
+  pub fn write_available(&self, outbox: &mut Outbox) -> Written {
+    let fd = self.fd();
+    while !outbox.queue.is_empty() {
+      match outbox
+        .queue
+        .write_with(|slices| send(fd, slices, libc::MSG_DONTWAIT))
+      {
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+          return Written {
+            pending: true,
+            drained: false,
+          }
+        }
+        Err(_) => {
+          // EPIPE / ECONNRESET: the child closed its end; the waiter reports the exit.
+          outbox.close();
+          return Written {
             pending: false,
-            drained: std::mem::take(&mut outbox.need_drain),
+            drained: false,
+          };
         }
+      }
     }
+    Written {
+      pending: false,
+      drained: std::mem::take(&mut outbox.need_drain),
+    }
+  }
 
-    /// Starts the thread that waits for the child to exit, shuts the socket down and hands the
-    /// status to `report` (which must not block).
-    pub fn spawn_waiter(
-        &self,
-        report: impl FnOnce(ExitStatus) + Send + 'static,
-    ) -> io::Result<JoinHandle<()>> {
-        let child = self.child.clone();
-        let socket = self.socket.clone();
-        thread::Builder::new()
-            .name(format!("proclet-wait-{}", child.pid()))
-            .stack_size(THREAD_STACK)
-            .spawn(move || {
-                let status = child.wait();
-                let _ = socket.shutdown(Shutdown::Both);
-                drop(socket);
-                report(status);
-            })
-    }
+  /// Starts the thread that waits for the child to exit, shuts the socket down and hands the
+  /// status to `report` (which must not block).
+  pub fn spawn_waiter(
+    &self,
+    report: impl FnOnce(ExitStatus) + Send + 'static,
+  ) -> io::Result<JoinHandle<()>> {
+    let child = self.child.clone();
+    let socket = self.socket.clone();
+    thread::Builder::new()
+      .name(format!("proclet-wait-{}", child.pid()))
+      .stack_size(THREAD_STACK)
+      .spawn(move || {
+        let status = child.wait();
+        let _ = socket.shutdown(Shutdown::Both);
+        drop(socket);
+        report(status);
+      })
+  }
 }
 
 /// `sendmsg(2)` of several buffers with `MSG_NOSIGNAL`: a closed peer is an `EPIPE` error, never
 /// a SIGPIPE. Retries on EINTR.
 fn send(fd: i32, slices: &[IoSlice<'_>], flags: i32) -> io::Result<usize> {
-    // SAFETY: msghdr is plain data; all-zero is a valid empty header.
-    let mut header: libc::msghdr = unsafe { std::mem::zeroed() };
-    // IoSlice is documented to be ABI-compatible with `struct iovec` on Unix.
-    header.msg_iov = slices.as_ptr() as *mut libc::iovec;
-    header.msg_iovlen = slices.len() as _;
-    loop {
-        // SAFETY: `header` points at `slices`, which are valid readable buffers for the call.
-        let n = unsafe { libc::sendmsg(fd, &header, flags | libc::MSG_NOSIGNAL) };
-        if n >= 0 {
-            return Ok(n as usize);
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
+  // SAFETY: msghdr is plain data; all-zero is a valid empty header.
+  let mut header: libc::msghdr = unsafe { std::mem::zeroed() };
+  // IoSlice is documented to be ABI-compatible with `struct iovec` on Unix.
+  header.msg_iov = slices.as_ptr() as *mut libc::iovec;
+  header.msg_iovlen = slices.len() as _;
+  loop {
+    // SAFETY: `header` points at `slices`, which are valid readable buffers for the call.
+    let n = unsafe { libc::sendmsg(fd, &header, flags | libc::MSG_NOSIGNAL) };
+    if n >= 0 {
+      return Ok(n as usize);
     }
+    let err = io::Error::last_os_error();
+    if err.kind() != io::ErrorKind::Interrupted {
+      return Err(err);
+    }
+  }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::protocol::encode_frame;
-    use crate::spawn::{spawn_child, SpawnRequest};
-    use std::sync::mpsc;
+  use super::*;
+  use crate::protocol::encode_frame;
+  use crate::spawn::{spawn_child, SpawnRequest};
+  use std::sync::mpsc;
 
-    /// Spawns `sh -c script` with the channel on fd 3, like `run()` does with node.
-    fn run_shell(script: &str) -> Connection {
-        let (parent, child) = UnixStream::pair().unwrap();
-        let args = vec!["-c".to_string(), script.to_string()];
-        let pid = spawn_child(SpawnRequest {
-            program: "sh",
-            args: &args,
-            channel: child.into(),
-        })
-        .unwrap();
-        Connection::new(Arc::new(ChildProcess::new(pid)), parent).unwrap()
-    }
+  /// Spawns `sh -c script` with the channel on fd 3, like `run()` does with node.
+  fn run_shell(script: &str) -> Connection {
+    let (parent, child) = UnixStream::pair().unwrap();
+    let args = vec!["-c".to_string(), script.to_string()];
+    let pid = spawn_child(SpawnRequest {
+      program: "sh",
+      args: &args,
+      channel: child.into(),
+    })
+    .unwrap();
+    Connection::new(Arc::new(ChildProcess::new(pid)), parent).unwrap()
+  }
 
-    /// Plays the event loop: waits for readability with poll(2), reads, until the child exits.
-    fn drive(connection: &mut Connection, outbox: &mut Outbox) -> Vec<Event> {
-        let (tx, rx) = mpsc::channel();
-        connection
-            .spawn_waiter(move |status| tx.send(status).unwrap())
-            .unwrap();
-        let mut events = Vec::new();
-        loop {
-            let written = connection.write_available(outbox);
-            if written.drained {
-                events.push(Event::Drain);
-            }
-            if let Ok(status) = rx.try_recv() {
-                // Like the exit callback: the socket is shut down, so this reads what is left, then
-                // reaches end-of-file.
-                assert_eq!(
-                    connection.read_available(usize::MAX, &mut events),
-                    ReadState::Ended
-                );
-                events.push(Event::Exit(status));
-                return events;
-            }
-            let mut pfd = libc::pollfd {
-                fd: connection.fd(),
-                events: libc::POLLIN | if written.pending { libc::POLLOUT } else { 0 },
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd.
-            unsafe { libc::poll(&mut pfd, 1, 10) };
-            if connection.is_reading() {
-                connection.read_available(READ_BUDGET, &mut events);
-            }
-        }
-    }
-
-    fn octal(kind: Kind, payload: &str) -> String {
-        let mut bytes = Vec::new();
-        encode_frame(kind, payload.as_bytes(), &mut bytes).unwrap();
-        bytes.iter().map(|b| format!("\\{:03o}", b)).collect()
-    }
-
-    fn exit(code: i32) -> Event {
-        Event::Exit(ExitStatus {
-            code: Some(code),
-            signal: None,
-        })
-    }
-
-    #[test]
-    fn delivers_messages_then_exit() {
-        let script = format!(
-            "printf '{}{}' >&3; exit 3",
-            octal(Kind::Message, "\"a\""),
-            octal(Kind::Message, "[1,2]")
-        );
-        let mut connection = run_shell(&script);
-        let events = drive(&mut connection, &mut Outbox::default());
+  /// Plays the event loop: waits for readability with poll(2), reads, until the child exits.
+  fn drive(connection: &mut Connection, outbox: &mut Outbox) -> Vec<Event> {
+    let (tx, rx) = mpsc::channel();
+    connection
+      .spawn_waiter(move |status| tx.send(status).unwrap())
+      .unwrap();
+    let mut events = Vec::new();
+    loop {
+      let written = connection.write_available(outbox);
+      if written.drained {
+        events.push(Event::Drain);
+      }
+      if let Ok(status) = rx.try_recv() {
+        // Like the exit callback: the socket is shut down, so this reads what is left, then
+        // reaches end-of-file.
         assert_eq!(
-            events,
-            vec![
-                Event::Message(b"\"a\"".to_vec()),
-                Event::Message(b"[1,2]".to_vec()),
-                exit(3)
-            ]
+          connection.read_available(usize::MAX, &mut events),
+          ReadState::Ended
         );
+        events.push(Event::Exit(status));
+        return events;
+      }
+      let mut pfd = libc::pollfd {
+        fd: connection.fd(),
+        events: libc::POLLIN | if written.pending { libc::POLLOUT } else { 0 },
+        revents: 0,
+      };
+      // SAFETY: one valid pollfd.
+      unsafe { libc::poll(&mut pfd, 1, 10) };
+      if connection.is_reading() {
+        connection.read_available(READ_BUDGET, &mut events);
+      }
     }
+  }
 
-    #[test]
-    fn garbage_is_a_protocol_error_and_the_child_is_killed() {
-        let mut connection = run_shell("printf 'garbage!' >&3; sleep 30");
-        let events = drive(&mut connection, &mut Outbox::default());
-        assert!(matches!(&events[0], Event::Protocol(m) if m.contains("unexpected frame kind")));
-        assert_eq!(
-            events[1],
-            Event::Exit(ExitStatus {
-                code: None,
-                signal: Some(libc::SIGKILL)
-            })
-        );
-    }
+  fn octal(kind: Kind, payload: &str) -> String {
+    let mut bytes = Vec::new();
+    encode_frame(kind, payload.as_bytes(), &mut bytes).unwrap();
+    bytes.iter().map(|b| format!("\\{:03o}", b)).collect()
+  }
 
-    #[test]
-    fn writes_frames_in_order_and_refuses_after_close() {
-        // The child echoes back the two frames it reads (16 bytes).
-        let mut connection = run_shell("head -c 16 <&3 >&3");
-        let mut outbox = Outbox::default();
-        outbox.enqueue(Kind::Message, b"\"hi\"".to_vec()).unwrap();
-        outbox.enqueue(Kind::Message, b"42".to_vec()).unwrap();
-        let events = drive(&mut connection, &mut outbox);
-        assert_eq!(
-            events,
-            vec![
-                Event::Message(b"\"hi\"".to_vec()),
-                Event::Message(b"42".to_vec()),
-                exit(0)
-            ]
-        );
-        outbox.close();
-        assert_eq!(
-            outbox.enqueue(Kind::Message, b"1".to_vec()),
-            Err(SendError::Closed)
-        );
-    }
+  fn exit(code: i32) -> Event {
+    Event::Exit(ExitStatus {
+      code: Some(code),
+      signal: None,
+    })
+  }
 
-    #[test]
-    fn large_payloads_cross_a_full_socket_both_ways_and_drain() {
-        // 8 MiB through a socket that holds a few hundred KiB: writes must wait for writability.
-        let mut connection = run_shell("head -c 8388613 <&3 >&3");
-        let mut outbox = Outbox::default();
-        let mut json = vec![b'x'; 8 * 1024 * 1024];
-        json[0] = b'"';
-        *json.last_mut().unwrap() = b'"';
-        let queued = outbox.enqueue(Kind::Message, json.clone()).unwrap();
-        assert!(!queued.below_high_water);
-        let events = drive(&mut connection, &mut outbox);
-        assert_eq!(events, vec![Event::Drain, Event::Message(json), exit(0)]);
-    }
+  #[test]
+  fn delivers_messages_then_exit() {
+    let script = format!(
+      "printf '{}{}' >&3; exit 3",
+      octal(Kind::Message, "\"a\""),
+      octal(Kind::Message, "[1,2]")
+    );
+    let mut connection = run_shell(&script);
+    let events = drive(&mut connection, &mut Outbox::default());
+    assert_eq!(
+      events,
+      vec![
+        Event::Message(b"\"a\"".to_vec()),
+        Event::Message(b"[1,2]".to_vec()),
+        exit(3)
+      ]
+    );
+  }
 
-    #[test]
-    fn data_received_before_shutdown_stays_readable() {
-        // The waiter relies on this: SHUT_RD does not discard what is already queued.
-        use std::io::Write;
-        let (mut a, mut b) = UnixStream::pair().unwrap();
-        b.write_all(b"still here").unwrap();
-        drop(b);
-        a.shutdown(Shutdown::Both).unwrap();
-        let mut out = String::new();
-        a.read_to_string(&mut out).unwrap();
-        assert_eq!(out, "still here");
-    }
+  #[test]
+  fn garbage_is_a_protocol_error_and_the_child_is_killed() {
+    let mut connection = run_shell("printf 'garbage!' >&3; sleep 30");
+    let events = drive(&mut connection, &mut Outbox::default());
+    assert!(matches!(&events[0], Event::Protocol(m) if m.contains("unexpected frame kind")));
+    assert_eq!(
+      events[1],
+      Event::Exit(ExitStatus {
+        code: None,
+        signal: Some(libc::SIGKILL)
+      })
+    );
+  }
 
-    #[test]
-    fn reading_stops_at_the_budget() {
-        let mut connection = run_shell(&format!(
-            "while :; do printf '{}'; done >&3",
-            octal(Kind::Message, "1234567890")
-        ));
-        let mut events = Vec::new();
-        // Wait until the socket is full, then read once with a small budget.
-        let mut pfd = libc::pollfd {
-            fd: connection.fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        unsafe { libc::poll(&mut pfd, 1, 5000) };
-        while events.len() < 100 {
-            connection.read_available(64 * 1024, &mut events);
-        }
-        let before = events.len();
-        events.clear();
-        assert_eq!(
-            connection.read_available(4096, &mut events),
-            ReadState::Open
-        );
-        assert!(
-            events.len() * 15 <= READ_BUFFER + 15,
-            "{} events",
-            events.len()
-        );
-        assert!(before > 0);
-        connection.child().kill(libc::SIGKILL).unwrap();
-        connection.child().wait();
+  #[test]
+  fn writes_frames_in_order_and_refuses_after_close() {
+    // The child echoes back the two frames it reads (16 bytes).
+    let mut connection = run_shell("head -c 16 <&3 >&3");
+    let mut outbox = Outbox::default();
+    outbox.enqueue(Kind::Message, b"\"hi\"".to_vec()).unwrap();
+    outbox.enqueue(Kind::Message, b"42".to_vec()).unwrap();
+    let events = drive(&mut connection, &mut outbox);
+    assert_eq!(
+      events,
+      vec![
+        Event::Message(b"\"hi\"".to_vec()),
+        Event::Message(b"42".to_vec()),
+        exit(0)
+      ]
+    );
+    outbox.close();
+    assert_eq!(
+      outbox.enqueue(Kind::Message, b"1".to_vec()),
+      Err(SendError::Closed)
+    );
+  }
+
+  #[test]
+  fn large_payloads_cross_a_full_socket_both_ways_and_drain() {
+    // 8 MiB through a socket that holds a few hundred KiB: writes must wait for writability.
+    let mut connection = run_shell("head -c 8388613 <&3 >&3");
+    let mut outbox = Outbox::default();
+    let mut json = vec![b'x'; 8 * 1024 * 1024];
+    json[0] = b'"';
+    *json.last_mut().unwrap() = b'"';
+    let queued = outbox.enqueue(Kind::Message, json.clone()).unwrap();
+    assert!(!queued.below_high_water);
+    let events = drive(&mut connection, &mut outbox);
+    assert_eq!(events, vec![Event::Drain, Event::Message(json), exit(0)]);
+  }
+
+  #[test]
+  fn data_received_before_shutdown_stays_readable() {
+    // The waiter relies on this: SHUT_RD does not discard what is already queued.
+    use std::io::Write;
+    let (mut a, mut b) = UnixStream::pair().unwrap();
+    b.write_all(b"still here").unwrap();
+    drop(b);
+    a.shutdown(Shutdown::Both).unwrap();
+    let mut out = String::new();
+    a.read_to_string(&mut out).unwrap();
+    assert_eq!(out, "still here");
+  }
+
+  #[test]
+  fn reading_stops_at_the_budget() {
+    let mut connection = run_shell(&format!(
+      "while :; do printf '{}'; done >&3",
+      octal(Kind::Message, "1234567890")
+    ));
+    let mut events = Vec::new();
+    // Wait until the socket is full, then read once with a small budget.
+    let mut pfd = libc::pollfd {
+      fd: connection.fd(),
+      events: libc::POLLIN,
+      revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    unsafe { libc::poll(&mut pfd, 1, 5000) };
+    while events.len() < 100 {
+      connection.read_available(64 * 1024, &mut events);
     }
+    let before = events.len();
+    events.clear();
+    assert_eq!(
+      connection.read_available(4096, &mut events),
+      ReadState::Open
+    );
+    assert!(
+      events.len() * 15 <= READ_BUFFER + 15,
+      "{} events",
+      events.len()
+    );
+    assert!(before > 0);
+    connection.child().kill(libc::SIGKILL).unwrap();
+    connection.child().wait();
+  }
 }
