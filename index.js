@@ -374,7 +374,7 @@ class Proclet {
     if (text.length > MAX_PAYLOAD / 3 && Buffer.byteLength(text) > MAX_PAYLOAD) {
       throw errors.tooLarge(
         'parent.send(message)',
-        `the message is ${Buffer.byteLength(text)} bytes of JSON, over the maximum of ${MAX_PAYLOAD} bytes`,
+        `the message is ${Buffer.byteLength(text)} bytes ${isText ? 'of UTF-8 text' : 'of JSON'}, over the maximum of ${MAX_PAYLOAD} bytes`,
       );
     }
     let belowHighWater;
