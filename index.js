@@ -18,7 +18,8 @@ const EVENT_ERROR = 2;
 const EVENT_PROTOCOL = 3;
 const EVENT_DRAIN = 4;
 const EVENT_EXIT = 5;
-const EVENT_COVERAGE = 6;
+const EVENT_TEXT = 6;
+const EVENT_COVERAGE = 7;
 
 const SIGNALS = os.constants.signals;
 // The protocol's maximum payload (docs/protocol.md), checked here before the text is copied.
@@ -375,6 +376,9 @@ class Proclet {
   }
 
   #send(message) {
+    // A string travels as its own UTF-8 text (a TEXT frame): no JSON quoting on either side.
+    // Lone surrogates have no UTF-8 form, so such strings keep the JSON path and its escapes.
+    if (typeof message === 'string' && message.isWellFormed()) return this.#write(message, true);
     let text;
     try {
       text = JSON.stringify(message);
@@ -384,17 +388,21 @@ class Proclet {
     if (text === undefined) {
       throw errors.invalidMessage('parent.send(message)', `${describeValue(message)} has no JSON form`);
     }
+    return this.#write(text, false);
+  }
+
+  #write(text, isText) {
     if (this.#state === 'exited') throw errors.channelClosed('parent.send(message)', this.#pid, this.#exit);
     // UTF-8 takes at most 3 bytes per UTF-16 unit: only long texts need counting.
     if (text.length > MAX_PAYLOAD / 3 && Buffer.byteLength(text) > MAX_PAYLOAD) {
       throw errors.tooLarge(
         'parent.send(message)',
-        `the message is ${Buffer.byteLength(text)} bytes of JSON, over the maximum of ${MAX_PAYLOAD} bytes`,
+        `the message is ${Buffer.byteLength(text)} bytes ${isText ? 'of UTF-8 text' : 'of JSON'}, over the maximum of ${MAX_PAYLOAD} bytes`,
       );
     }
     let belowHighWater;
     try {
-      belowHighWater = this.#native.send(text);
+      belowHighWater = isText ? this.#native.sendText(text) : this.#native.send(text);
     } catch (cause) {
       throw cause && cause.code === 'ERR_PROCLET_CHANNEL_CLOSED'
         ? errors.channelClosed('parent.send(message)', this.#pid, this.#exit)
@@ -456,6 +464,11 @@ class Proclet {
             break;
           }
           this.#emit('message', message);
+          break;
+        }
+        case EVENT_TEXT: {
+          const text = strings[s++];
+          if (!this.#protocolFailed) this.#emit('message', text);
           break;
         }
         case EVENT_ERROR: {

@@ -34,6 +34,20 @@ test('any JSON value round-trips unchanged', async () => {
   expect(await nextMessages(p, values.length)).toEqual(values);
 });
 
+test('strings arrive as the same strings both ways, whatever they contain', async () => {
+  const strings = ['', 'plain', '{"looks":"like json"}', '"quoted"', 'h\u00e9llo \u{1f600}', 'lone \ud800 surrogate', 'tail \udc00', 'x'.repeat(200000)];
+  const p = proclet(function () {});
+  p.child.on('message', function (m) {
+    this.send(m);
+    this.send(typeof m);
+  });
+  p.run();
+  for (const s of strings) p.parent.send(s);
+  const got = await nextMessages(p, strings.length * 2);
+  expect(got.filter((_, i) => i % 2 === 0)).toEqual(strings);
+  expect(got.filter((_, i) => i % 2 === 1)).toEqual(strings.map(() => 'string'));
+});
+
 test('100,000 messages from the child arrive complete and in order', async () => {
   const count = 100000;
   const p = proclet(function () {

@@ -22,6 +22,7 @@ const __proclet_runtime = (function () {
   const KIND_MESSAGE = 0x01;
   const KIND_ERROR = 0x02;
   const KIND_HANDLER = 0x03;
+  const KIND_TEXT = 0x04;
   const KIND_COVERAGE = 0x10;
   // this.send() returns false once this many characters wait to be written.
   const HIGH_WATER = 1024 * 1024;
@@ -34,7 +35,21 @@ const __proclet_runtime = (function () {
   const callerDir = path.dirname(callerFile);
   const userRequire = createRequire(callerFile);
 
-  const socket = new net.Socket({ fd: 3, readable: true, writable: true });
+  let carry = null; // the start of a frame that continues in the next read (a copy)
+  let large = null; // a large frame's payload, being filled in place
+  let largeFilled = 0;
+  let largeKind = 0;
+  const LARGE = 64 * 1024;
+
+  // Reads go straight to onData through a reused buffer (no Readable-stream machinery per
+  // chunk); a large frame is read in place into a buffer of its own.
+  const SCRATCH = Buffer.allocUnsafe(256 * 1024);
+  const socket = new net.Socket({
+    fd: 3,
+    readable: true,
+    writable: true,
+    onread: { buffer: () => (large ? large.subarray(largeFilled) : SCRATCH), callback: (n, buffer) => onData(n, buffer) },
+  });
   const handlers = [];
   let receivedHandlers = 0;
   let closing = false;
@@ -86,10 +101,21 @@ const __proclet_runtime = (function () {
     return buffer;
   }
 
+  // With nothing queued in the stream, write(2) directly: one syscall and no stream machinery.
+  // Whatever the socket does not take goes through the stream, which waits for writability.
   function flush() {
     flushScheduled = false;
     if (outKinds.length === 0 || socket.destroyed) return;
-    socket.write(encodePending());
+    const buffer = encodePending();
+    let written = 0;
+    if (socket.writableLength === 0) {
+      try {
+        written = fs.writeSync(3, buffer);
+      } catch (error) {
+        if (error.code !== 'EAGAIN') written = 0;
+      }
+    }
+    if (written < buffer.length) socket.write(written === 0 ? buffer : buffer.subarray(written));
   }
 
   // A worker that calls process.exit() itself still gets its last messages out: write what is
@@ -128,7 +154,11 @@ const __proclet_runtime = (function () {
     return error;
   }
 
+  // A string travels as its own UTF-8 text (TEXT frame); lone surrogates keep the JSON path.
   function send(message) {
+    if (typeof message === 'string' && message.isWellFormed()) {
+      return closing ? false : queue(KIND_TEXT, message);
+    }
     const text = serialize(message);
     if (closing) return false;
     return queue(KIND_MESSAGE, text);
@@ -163,39 +193,44 @@ const __proclet_runtime = (function () {
   });
 
   // ---- incoming -------------------------------------------------------------------------------
-  let parts = [];
-  let partsLength = 0;
-  let needed = HEADER;
-
-  socket.on('data', (chunk) => {
+  function onData(n, buffer) {
     if (closing) return;
-    parts.push(chunk);
-    partsLength += chunk.length;
-    if (partsLength < needed) return;
-    const data = parts.length === 1 ? parts[0] : Buffer.concat(parts, partsLength);
-    parts = [];
-    partsLength = 0;
+    if (large) {
+      largeFilled += n;
+      if (largeFilled === large.length) {
+        const payload = large;
+        large = null;
+        dispatch(largeKind, payload.toString('utf8'));
+      }
+      return;
+    }
+    const data = carry ? Buffer.concat([carry, buffer.subarray(0, n)]) : buffer.subarray(0, n);
+    carry = null;
     let offset = 0;
     while (data.length - offset >= HEADER && !closing) {
       const length = data.readUInt32BE(offset);
       if (length > MAX_PAYLOAD) throw new Error(`proclet: the parent sent a frame of ${length} bytes`);
       const end = offset + HEADER + length;
-      if (end > data.length) break;
+      if (end > data.length) {
+        if (length >= LARGE) {
+          // The parent is trusted: allocate the announced size and read the rest into it.
+          large = Buffer.allocUnsafe(length);
+          largeFilled = data.copy(large, 0, offset + HEADER);
+          largeKind = data[offset + 4];
+          offset = data.length;
+        }
+        break;
+      }
       dispatch(data[offset + 4], data.toString('utf8', offset + HEADER, end));
       offset = end;
     }
-    if (closing) return;
-    const rest = data.length - offset;
-    if (rest > 0) {
-      parts.push(data.subarray(offset));
-      partsLength = rest;
-    }
-    needed = rest >= HEADER ? HEADER + data.readUInt32BE(offset) : HEADER;
-  });
+    // SCRATCH is reused by the next read: keep a copy of what is left.
+    if (offset < data.length && !closing) carry = Buffer.from(data.subarray(offset));
+  }
 
   function dispatch(kind, text) {
-    if (kind === KIND_MESSAGE) {
-      const message = JSON.parse(text);
+    if (kind === KIND_MESSAGE || kind === KIND_TEXT) {
+      const message = kind === KIND_TEXT ? text : JSON.parse(text);
       for (const handler of handlers) {
         handler.call(context, message);
         if (closing) return;

@@ -19,171 +19,172 @@ pub const MAX_SLICES: usize = 64;
 
 #[derive(Default)]
 pub struct FrameQueue {
-    chunks: VecDeque<Vec<u8>>,
-    /// Bytes of the front buffer already written.
-    offset: usize,
-    /// Bytes not yet written.
-    len: usize,
-    /// The last buffer is a coalescing buffer that may take more frames.
-    tail_open: bool,
+  chunks: VecDeque<Vec<u8>>,
+  /// Bytes of the front buffer already written.
+  offset: usize,
+  /// Bytes not yet written.
+  len: usize,
+  /// The last buffer is a coalescing buffer that may take more frames.
+  tail_open: bool,
 }
 
 impl FrameQueue {
-    pub fn len(&self) -> usize {
-        self.len
-    }
+  pub fn len(&self) -> usize {
+    self.len
+  }
 
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
+  pub fn is_empty(&self) -> bool {
+    self.len == 0
+  }
 
-    /// Queues one frame. Refuses payloads over the protocol's maximum, leaving the queue as it was.
-    pub fn push(&mut self, kind: Kind, payload: Vec<u8>) -> Result<(), ProtocolError> {
-        if payload.len() > MAX_PAYLOAD {
-            return Err(ProtocolError::TooLarge {
-                length: payload.len(),
-            });
+  /// Queues one frame. Refuses payloads over the protocol's maximum, leaving the queue as it was.
+  pub fn push(&mut self, kind: Kind, payload: Vec<u8>) -> Result<(), ProtocolError> {
+    if payload.len() > MAX_PAYLOAD {
+      return Err(ProtocolError::TooLarge {
+        length: payload.len(),
+      });
+    }
+    self.len += HEADER_LEN + payload.len();
+    if payload.len() >= OWN_CHUNK {
+      encode_header(kind, payload.len(), self.tail_mut(HEADER_LEN));
+      self.chunks.push_back(payload);
+      self.tail_open = false;
+    } else {
+      encode_frame(kind, &payload, self.tail_mut(HEADER_LEN + payload.len()))?;
+    }
+    Ok(())
+  }
+
+  /// The coalescing buffer at the tail, opening a new one if needed.
+  fn tail_mut(&mut self, additional: usize) -> &mut Vec<u8> {
+    let reuse = self.tail_open && self.chunks.back().is_some_and(|c| c.len() < COALESCE_LIMIT);
+    if !reuse {
+      self
+        .chunks
+        .push_back(Vec::with_capacity(additional.max(4096)));
+      self.tail_open = true;
+    }
+    self.chunks.back_mut().expect("just ensured")
+  }
+
+  /// Calls `write` once with the unwritten bytes (up to [`MAX_SLICES`] buffers) and drops what
+  /// it reports written.
+  pub fn write_with(
+    &mut self,
+    write: impl FnOnce(&[IoSlice<'_>]) -> io::Result<usize>,
+  ) -> io::Result<usize> {
+    let mut slices = Vec::with_capacity(self.chunks.len().min(MAX_SLICES));
+    for (i, chunk) in self.chunks.iter().take(MAX_SLICES).enumerate() {
+      let start = if i == 0 { self.offset } else { 0 };
+      slices.push(IoSlice::new(&chunk[start..]));
+    }
+    let written = write(&slices)?;
+    self.advance(written);
+    Ok(written)
+  }
+
+  fn advance(&mut self, mut n: usize) {
+    self.len -= n;
+    while n > 0 {
+      let front = self.chunks.front().expect("advanced past the end").len() - self.offset;
+      if n >= front {
+        n -= front;
+        self.offset = 0;
+        self.chunks.pop_front();
+        if self.chunks.is_empty() {
+          self.tail_open = false;
         }
-        self.len += HEADER_LEN + payload.len();
-        if payload.len() >= OWN_CHUNK {
-            encode_header(kind, payload.len(), self.tail_mut(HEADER_LEN));
-            self.chunks.push_back(payload);
-            self.tail_open = false;
-        } else {
-            encode_frame(kind, &payload, self.tail_mut(HEADER_LEN + payload.len()))?;
-        }
-        Ok(())
+      } else {
+        self.offset += n;
+        n = 0;
+      }
     }
+  }
 
-    /// The coalescing buffer at the tail, opening a new one if needed.
-    fn tail_mut(&mut self, additional: usize) -> &mut Vec<u8> {
-        let reuse = self.tail_open && self.chunks.back().is_some_and(|c| c.len() < COALESCE_LIMIT);
-        if !reuse {
-            self.chunks
-                .push_back(Vec::with_capacity(additional.max(4096)));
-            self.tail_open = true;
-        }
-        self.chunks.back_mut().expect("just ensured")
-    }
-
-    /// Calls `write` once with the unwritten bytes (up to [`MAX_SLICES`] buffers) and drops what
-    /// it reports written.
-    pub fn write_with(
-        &mut self,
-        write: impl FnOnce(&[IoSlice<'_>]) -> io::Result<usize>,
-    ) -> io::Result<usize> {
-        let mut slices = Vec::with_capacity(self.chunks.len().min(MAX_SLICES));
-        for (i, chunk) in self.chunks.iter().take(MAX_SLICES).enumerate() {
-            let start = if i == 0 { self.offset } else { 0 };
-            slices.push(IoSlice::new(&chunk[start..]));
-        }
-        let written = write(&slices)?;
-        self.advance(written);
-        Ok(written)
-    }
-
-    fn advance(&mut self, mut n: usize) {
-        self.len -= n;
-        while n > 0 {
-            let front = self.chunks.front().expect("advanced past the end").len() - self.offset;
-            if n >= front {
-                n -= front;
-                self.offset = 0;
-                self.chunks.pop_front();
-                if self.chunks.is_empty() {
-                    self.tail_open = false;
-                }
-            } else {
-                self.offset += n;
-                n = 0;
-            }
-        }
-    }
-
-    /// Moves everything out, leaving this queue empty.
-    pub fn take(&mut self) -> FrameQueue {
-        std::mem::take(self)
-    }
+  /// Moves everything out, leaving this queue empty.
+  pub fn take(&mut self) -> FrameQueue {
+    std::mem::take(self)
+  }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::protocol::{from_child, FrameDecoder};
+  use super::*;
+  use crate::protocol::{from_child, FrameDecoder};
 
-    fn drain_in_steps(queue: &mut FrameQueue, step: usize) -> Vec<u8> {
-        let mut out = Vec::new();
-        while !queue.is_empty() {
-            queue
-                .write_with(|slices| {
-                    let mut budget = step;
-                    for s in slices {
-                        let take = s.len().min(budget);
-                        out.extend_from_slice(&s[..take]);
-                        budget -= take;
-                        if budget == 0 {
-                            break;
-                        }
-                    }
-                    Ok(step - budget)
-                })
-                .unwrap();
-        }
-        out
-    }
-
-    #[test]
-    fn small_frames_share_one_buffer_and_big_payloads_are_moved() {
-        let mut queue = FrameQueue::default();
-        queue.push(Kind::Message, b"1".to_vec()).unwrap();
-        queue.push(Kind::Message, b"2".to_vec()).unwrap();
-        assert_eq!(queue.chunks.len(), 1);
-        let big = vec![b'x'; OWN_CHUNK];
-        let address = big.as_ptr();
-        queue.push(Kind::Message, big).unwrap();
-        assert_eq!(queue.chunks.len(), 2);
-        assert_eq!(queue.chunks[1].as_ptr(), address, "moved, not copied");
-        queue.push(Kind::Message, b"3".to_vec()).unwrap();
-        assert_eq!(queue.chunks.len(), 3);
-        assert_eq!(queue.len(), 3 * 6 + HEADER_LEN + OWN_CHUNK);
-    }
-
-    #[test]
-    fn partial_writes_resume_where_they_stopped_and_frames_stay_intact() {
-        let payloads: Vec<Vec<u8>> = vec![
-            b"\"a\"".to_vec(),
-            vec![b'y'; 100_000],
-            b"[1,2,3]".to_vec(),
-            vec![b'z'; 300_000],
-            b"null".to_vec(),
-        ];
-        for step in [1, 7, 4096, 65_536, 1 << 20] {
-            let mut queue = FrameQueue::default();
-            for p in &payloads {
-                queue.push(Kind::Message, p.clone()).unwrap();
+  fn drain_in_steps(queue: &mut FrameQueue, step: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    while !queue.is_empty() {
+      queue
+        .write_with(|slices| {
+          let mut budget = step;
+          for s in slices {
+            let take = s.len().min(budget);
+            out.extend_from_slice(&s[..take]);
+            budget -= take;
+            if budget == 0 {
+              break;
             }
-            let bytes = drain_in_steps(&mut queue, step);
-            let mut decoder = FrameDecoder::new(from_child);
-            let mut frames = Vec::new();
-            decoder.feed(&bytes, &mut frames).unwrap();
-            let got: Vec<Vec<u8>> = frames.into_iter().map(|f| f.payload).collect();
-            assert_eq!(got, payloads, "step {step}");
-            assert_eq!(queue.len(), 0);
-        }
+          }
+          Ok(step - budget)
+        })
+        .unwrap();
     }
+    out
+  }
 
-    #[test]
-    fn refuses_oversized_payloads_without_queueing() {
-        let mut queue = FrameQueue::default();
-        let err = queue
-            .push(Kind::Message, vec![0; MAX_PAYLOAD + 1])
-            .unwrap_err();
-        assert_eq!(
-            err,
-            ProtocolError::TooLarge {
-                length: MAX_PAYLOAD + 1
-            }
-        );
-        assert!(queue.is_empty());
+  #[test]
+  fn small_frames_share_one_buffer_and_big_payloads_are_moved() {
+    let mut queue = FrameQueue::default();
+    queue.push(Kind::Message, b"1".to_vec()).unwrap();
+    queue.push(Kind::Message, b"2".to_vec()).unwrap();
+    assert_eq!(queue.chunks.len(), 1);
+    let big = vec![b'x'; OWN_CHUNK];
+    let address = big.as_ptr();
+    queue.push(Kind::Message, big).unwrap();
+    assert_eq!(queue.chunks.len(), 2);
+    assert_eq!(queue.chunks[1].as_ptr(), address, "moved, not copied");
+    queue.push(Kind::Message, b"3".to_vec()).unwrap();
+    assert_eq!(queue.chunks.len(), 3);
+    assert_eq!(queue.len(), 3 * 6 + HEADER_LEN + OWN_CHUNK);
+  }
+
+  #[test]
+  fn partial_writes_resume_where_they_stopped_and_frames_stay_intact() {
+    let payloads: Vec<Vec<u8>> = vec![
+      b"\"a\"".to_vec(),
+      vec![b'y'; 100_000],
+      b"[1,2,3]".to_vec(),
+      vec![b'z'; 300_000],
+      b"null".to_vec(),
+    ];
+    for step in [1, 7, 4096, 65_536, 1 << 20] {
+      let mut queue = FrameQueue::default();
+      for p in &payloads {
+        queue.push(Kind::Message, p.clone()).unwrap();
+      }
+      let bytes = drain_in_steps(&mut queue, step);
+      let mut decoder = FrameDecoder::new(from_child);
+      let mut frames = Vec::new();
+      decoder.feed(&bytes, &mut frames).unwrap();
+      let got: Vec<Vec<u8>> = frames.into_iter().map(|f| f.payload).collect();
+      assert_eq!(got, payloads, "step {step}");
+      assert_eq!(queue.len(), 0);
     }
+  }
+
+  #[test]
+  fn refuses_oversized_payloads_without_queueing() {
+    let mut queue = FrameQueue::default();
+    let err = queue
+      .push(Kind::Message, vec![0; MAX_PAYLOAD + 1])
+      .unwrap_err();
+    assert_eq!(
+      err,
+      ProtocolError::TooLarge {
+        length: MAX_PAYLOAD + 1
+      }
+    );
+    assert!(queue.is_empty());
+  }
 }

@@ -12,3 +12,4 @@ pub mod script;
 pub mod spawn;
 
 mod proclet;
+mod uv;

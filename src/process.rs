@@ -12,145 +12,145 @@ use std::sync::Mutex;
 /// read (someone else reaped the child), in which case both are `None`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExitStatus {
-    pub code: Option<i32>,
-    pub signal: Option<i32>,
+  pub code: Option<i32>,
+  pub signal: Option<i32>,
 }
 
 pub struct ChildProcess {
-    pid: libc::pid_t,
-    exited: Mutex<bool>,
+  pid: libc::pid_t,
+  exited: Mutex<bool>,
 }
 
 impl ChildProcess {
-    pub fn new(pid: u32) -> Self {
-        ChildProcess {
-            pid: pid as libc::pid_t,
-            exited: Mutex::new(false),
-        }
+  pub fn new(pid: u32) -> Self {
+    ChildProcess {
+      pid: pid as libc::pid_t,
+      exited: Mutex::new(false),
     }
+  }
 
-    pub fn pid(&self) -> u32 {
-        self.pid as u32
-    }
+  pub fn pid(&self) -> u32 {
+    self.pid as u32
+  }
 
-    /// Sends `signal`. `Ok(false)` if the child has already exited.
-    pub fn kill(&self, signal: i32) -> io::Result<bool> {
-        let exited = self.exited.lock().unwrap_or_else(|e| e.into_inner());
-        if *exited {
-            return Ok(false);
-        }
-        // SAFETY: plain syscall; the pid is still ours (not reaped) while `exited` is false and held.
-        if unsafe { libc::kill(self.pid, signal) } == 0 {
-            Ok(true)
-        } else {
-            let err = io::Error::last_os_error();
-            if err.raw_os_error() == Some(libc::ESRCH) {
-                Ok(false)
-            } else {
-                Err(err)
-            }
-        }
+  /// Sends `signal`. `Ok(false)` if the child has already exited.
+  pub fn kill(&self, signal: i32) -> io::Result<bool> {
+    let exited = self.exited.lock().unwrap_or_else(|e| e.into_inner());
+    if *exited {
+      return Ok(false);
     }
+    // SAFETY: plain syscall; the pid is still ours (not reaped) while `exited` is false and held.
+    if unsafe { libc::kill(self.pid, signal) } == 0 {
+      Ok(true)
+    } else {
+      let err = io::Error::last_os_error();
+      if err.raw_os_error() == Some(libc::ESRCH) {
+        Ok(false)
+      } else {
+        Err(err)
+      }
+    }
+  }
 
-    pub fn has_exited(&self) -> bool {
-        *self.exited.lock().unwrap_or_else(|e| e.into_inner())
-    }
+  pub fn has_exited(&self) -> bool {
+    *self.exited.lock().unwrap_or_else(|e| e.into_inner())
+  }
 
-    /// Blocks until the child exits, then reaps it. Call from one thread only.
-    pub fn wait(&self) -> ExitStatus {
-        loop {
-            // SAFETY: siginfo_t is plain data; waitid fills it in.
-            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-            // SAFETY: valid pointer to a siginfo_t; P_PID with our own child's pid.
-            let rc = unsafe {
-                libc::waitid(
-                    libc::P_PID,
-                    self.pid as libc::id_t,
-                    &mut info,
-                    libc::WEXITED | libc::WNOWAIT,
-                )
-            };
-            if rc == -1 {
-                if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-                    continue;
-                }
-                // ECHILD: reaped by someone else; the status is gone.
-                *self.exited.lock().unwrap_or_else(|e| e.into_inner()) = true;
-                return ExitStatus {
-                    code: None,
-                    signal: None,
-                };
-            }
-            break;
+  /// Blocks until the child exits, then reaps it. Call from one thread only.
+  pub fn wait(&self) -> ExitStatus {
+    loop {
+      // SAFETY: siginfo_t is plain data; waitid fills it in.
+      let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+      // SAFETY: valid pointer to a siginfo_t; P_PID with our own child's pid.
+      let rc = unsafe {
+        libc::waitid(
+          libc::P_PID,
+          self.pid as libc::id_t,
+          &mut info,
+          libc::WEXITED | libc::WNOWAIT,
+        )
+      };
+      if rc == -1 {
+        if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+          continue;
         }
-        let mut exited = self.exited.lock().unwrap_or_else(|e| e.into_inner());
-        *exited = true;
-        let mut status = 0;
-        loop {
-            // SAFETY: valid pointer to an int; the child is a zombie now, so this does not block.
-            let rc = unsafe { libc::waitpid(self.pid, &mut status, 0) };
-            if rc == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-                continue;
-            }
-            if rc == -1 {
-                return ExitStatus {
-                    code: None,
-                    signal: None,
-                };
-            }
-            break;
-        }
-        drop(exited);
-        if libc::WIFEXITED(status) {
-            ExitStatus {
-                code: Some(libc::WEXITSTATUS(status)),
-                signal: None,
-            }
-        } else if libc::WIFSIGNALED(status) {
-            ExitStatus {
-                code: None,
-                signal: Some(libc::WTERMSIG(status)),
-            }
-        } else {
-            ExitStatus {
-                code: None,
-                signal: None,
-            }
-        }
+        // ECHILD: reaped by someone else; the status is gone.
+        *self.exited.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        return ExitStatus {
+          code: None,
+          signal: None,
+        };
+      }
+      break;
     }
+    let mut exited = self.exited.lock().unwrap_or_else(|e| e.into_inner());
+    *exited = true;
+    let mut status = 0;
+    loop {
+      // SAFETY: valid pointer to an int; the child is a zombie now, so this does not block.
+      let rc = unsafe { libc::waitpid(self.pid, &mut status, 0) };
+      if rc == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+        continue;
+      }
+      if rc == -1 {
+        return ExitStatus {
+          code: None,
+          signal: None,
+        };
+      }
+      break;
+    }
+    drop(exited);
+    if libc::WIFEXITED(status) {
+      ExitStatus {
+        code: Some(libc::WEXITSTATUS(status)),
+        signal: None,
+      }
+    } else if libc::WIFSIGNALED(status) {
+      ExitStatus {
+        code: None,
+        signal: Some(libc::WTERMSIG(status)),
+      }
+    } else {
+      ExitStatus {
+        code: None,
+        signal: None,
+      }
+    }
+  }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use std::process::Command;
+  use super::*;
+  use std::process::Command;
 
-    #[test]
-    fn reports_exit_code() {
-        let child = Command::new("sh").args(["-c", "exit 7"]).spawn().unwrap();
-        let process = ChildProcess::new(child.id());
-        assert_eq!(
-            process.wait(),
-            ExitStatus {
-                code: Some(7),
-                signal: None
-            }
-        );
-        assert!(process.has_exited());
-    }
+  #[test]
+  fn reports_exit_code() {
+    let child = Command::new("sh").args(["-c", "exit 7"]).spawn().unwrap();
+    let process = ChildProcess::new(child.id());
+    assert_eq!(
+      process.wait(),
+      ExitStatus {
+        code: Some(7),
+        signal: None
+      }
+    );
+    assert!(process.has_exited());
+  }
 
-    #[test]
-    fn kill_delivers_a_signal_and_is_refused_after_exit() {
-        let child = Command::new("sleep").arg("30").spawn().unwrap();
-        let process = ChildProcess::new(child.id());
-        assert!(process.kill(libc::SIGTERM).unwrap());
-        assert_eq!(
-            process.wait(),
-            ExitStatus {
-                code: None,
-                signal: Some(libc::SIGTERM)
-            }
-        );
-        assert!(!process.kill(libc::SIGTERM).unwrap());
-    }
+  #[test]
+  fn kill_delivers_a_signal_and_is_refused_after_exit() {
+    let child = Command::new("sleep").arg("30").spawn().unwrap();
+    let process = ChildProcess::new(child.id());
+    assert!(process.kill(libc::SIGTERM).unwrap());
+    assert_eq!(
+      process.wait(),
+      ExitStatus {
+        code: None,
+        signal: Some(libc::SIGTERM)
+      }
+    );
+    assert!(!process.kill(libc::SIGTERM).unwrap());
+  }
 }
