@@ -29,7 +29,7 @@ pub const OUTBOX_HIGH_WATER: usize = 1024 * 1024;
 pub const FLUSH_THRESHOLD: usize = 64 * 1024;
 /// Bytes read per readiness callback before yielding back to the event loop, so one chatty child
 /// cannot starve timers and other I/O (and so a batch handed to JS stays bounded).
-pub const READ_BUDGET: usize = 1024 * 1024;
+pub const READ_BUDGET: usize = 256 * 1024;
 const READ_BUFFER: usize = 256 * 1024;
 const THREAD_STACK: usize = 64 * 1024;
 
