@@ -3,6 +3,7 @@
 // separate node process to observe what a user's terminal would show.
 
 const { spawn } = require('child_process');
+const fs = require('fs');
 const path = require('path');
 const { Proclet } = require('proclet');
 
@@ -86,4 +87,19 @@ function runNode(args, { cwd, env, timeoutMs = 30000, input } = {}) {
 
 const fixture = (...parts) => path.join(__dirname, 'fixtures', ...parts);
 
-module.exports = { proclet, track, nextMessages, next, endAll, runNode, fixture, Proclet };
+/**
+ * Whether a process is still running. A zombie (exited, not yet reaped) counts as gone: once
+ * orphaned, reaping is init's business and its pace is not ours.
+ */
+function alive(pid) {
+  let stat;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  const state = stat.slice(stat.lastIndexOf(')') + 2)[0];
+  return state !== 'Z' && state !== 'X';
+}
+
+module.exports = { alive, proclet, track, nextMessages, next, endAll, runNode, fixture, Proclet };

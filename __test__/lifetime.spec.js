@@ -3,7 +3,7 @@
 
 const fs = require('fs');
 const path = require('path');
-const { proclet, track, nextMessages, endAll, runNode, fixture } = require('./helpers');
+const { alive, proclet, track, nextMessages, endAll, runNode, fixture } = require('./helpers');
 
 afterEach(endAll);
 
@@ -31,7 +31,8 @@ test('the examples in the README run and print what the README says', async () =
 });
 
 test('a script that uses proclet exits by itself when its child is done', async () => {
-  const result = await runNode([fixture('exits-by-itself.js')]);
+  // No timers and no forced exit in the script: it must end once its child is done.
+  const result = await runNode([path.join(__dirname, '..', 'examples', 'quick-start.js')]);
   expect(result.hung).toBe(false);
   expect(result.stdout).toBe('42\nchild exited 0\n');
   expect(result.code).toBe(0);
@@ -83,19 +84,6 @@ test('require() in child handlers resolves from the file that created the Procle
 });
 
 // ---- helpers ----
-
-// A process that has exited but is not reaped yet (a zombie, 'Z') counts as gone: once
-// orphaned, reaping is init's business and its pace is not ours.
-function alive(pid) {
-  let stat;
-  try {
-    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return false;
-  }
-  const state = stat.slice(stat.lastIndexOf(')') + 2)[0];
-  return state !== 'Z' && state !== 'X';
-}
 
 async function waitUntil(condition, timeoutMs) {
   const deadline = Date.now() + timeoutMs;

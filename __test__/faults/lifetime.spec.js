@@ -1,23 +1,10 @@
 'use strict';
 // Process lifetime under failure: no orphans, clean teardown, hard child deaths, Worker threads.
 
-const fs = require('fs');
 const { spawn } = require('child_process');
-const { proclet, nextMessages, next, endAll, runNode, fixture } = require('../helpers');
+const { alive, proclet, endAll, runNode, fixture } = require('../helpers');
 
 afterEach(endAll);
-
-// A zombie (exited, waiting for init to reap it) counts as gone: reaping orphans is init's job.
-function alive(pid) {
-  let stat;
-  try {
-    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return false;
-  }
-  const state = stat.slice(stat.lastIndexOf(')') + 2)[0];
-  return state !== 'Z' && state !== 'X';
-}
 
 /** Resolves with the time it took for every pid to be gone; rejects after `limitMs`. */
 async function allGone(pids, limitMs) {
