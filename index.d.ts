@@ -47,9 +47,10 @@ export interface ParentEvents<ToParent = any> {
   error: (error: Error & { code?: string }) => void;
   /**
    * The child exited, after every message it sent was delivered. `code` is null when it was
-   * killed by `signal`; both are null when it never started.
+   * killed by `signal` (its name; a number for a signal without one, e.g. a real-time signal);
+   * both are null when it never started.
    */
-  exit: (code: number | null, signal: NodeJS.Signals | null) => void;
+  exit: (code: number | null, signal: NodeJS.Signals | number | null) => void;
   /** The outgoing queue emptied after `send` returned false. */
   drain: () => void;
 }
@@ -68,7 +69,7 @@ export interface ParentChannel<ToChild = any, ToParent = any> extends EventEmitt
    * is still queued); wait for `'drain'` before sending more.
    * @throws TypeError (`ERR_PROCLET_INVALID_MESSAGE`) for values with no JSON form (circular,
    *   BigInt, functions, symbols, `undefined`); Error (`ERR_PROCLET_CHANNEL_CLOSED`) once the
-   *   child has exited; RangeError (`ERR_PROCLET_MESSAGE_TOO_LARGE`) over 512 MiB.
+   *   child has exited; RangeError (`ERR_PROCLET_MESSAGE_TOO_LARGE`) over 2^29 - 24 bytes.
    */
   send(message: ToChild): boolean;
 }

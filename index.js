@@ -23,7 +23,7 @@ const EVENT_COVERAGE = 7;
 
 const SIGNALS = os.constants.signals;
 // The protocol's maximum payload (docs/protocol.md), checked here before the text is copied.
-const MAX_PAYLOAD = 512 * 1024 * 1024;
+const MAX_PAYLOAD = 2 ** 29 - 24;
 // Number to name; the first name wins, so 6 is SIGABRT (not its alias SIGIOT), as in child_process.
 const SIGNAL_NAMES = {};
 for (const [name, number] of Object.entries(SIGNALS)) if (!(number in SIGNAL_NAMES)) SIGNAL_NAMES[number] = name;
@@ -404,9 +404,10 @@ class Proclet {
     try {
       belowHighWater = isText ? this.#native.sendText(text) : this.#native.send(text);
     } catch (cause) {
-      throw cause && cause.code === 'ERR_PROCLET_CHANNEL_CLOSED'
-        ? errors.channelClosed('parent.send(message)', this.#pid, this.#exit)
-        : errors.fromNative('parent.send(message)', cause);
+      // The child is gone but its 'exit' is not delivered yet (this may be a listener running
+      // in the final batch): there is no one to receive the message. Discarded, as documented.
+      if (cause && cause.code === 'ERR_PROCLET_CHANNEL_CLOSED' && this.#state === 'running') return false;
+      throw errors.fromNative('parent.send(message)', cause);
     }
     this.#scheduleFlush();
     return belowHighWater;
@@ -494,7 +495,13 @@ class Proclet {
             this.#protocolFailure(`a coverage report is not valid JSON: ${e.message}`);
             break;
           }
-          mergeChildCoverage(report);
+          try {
+            mergeChildCoverage(report);
+          } catch (error) {
+            process.nextTick(() => {
+              throw error;
+            });
+          }
           break;
         }
         case EVENT_PROTOCOL:

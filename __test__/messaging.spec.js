@@ -275,3 +275,61 @@ test('parent listeners: several, in order; once and off work', async () => {
   await p.exited;
   expect(calls).toEqual(['a1', 'once1', 'b1', 'a2', 'b2']);
 });
+
+describe('regressions', () => {
+  test.each([65530, 65531, 65532, 65534, 65536, 65537])(
+    'a %i-byte message followed by another arrives intact in the child',
+    async (bytes) => {
+      const p = proclet(function () {});
+      p.child.on('message', function (m) {
+        this.send(Array.isArray(m) ? m[0].length : m);
+      });
+      p.run();
+      // ["xxx..."] is the payload: 4 bytes of brackets and quotes around the string.
+      p.parent.send(['x'.repeat(bytes - 4)]);
+      p.parent.send(7);
+      expect(await nextMessages(p, 2)).toEqual([bytes - 4, 7]);
+    },
+  );
+
+  test('a listener replying while the child exits gets false, not an exception', async () => {
+    const p = proclet(function () {
+      for (let i = 0; i < 5; i++) this.send(i);
+      this.close(0);
+    });
+    const results = [];
+    p.parent.on('message', (m) => results.push(p.parent.send(`reply ${m}`)));
+    p.run();
+    // Keep the JS thread busy until the child has exited, so its messages and its exit arrive
+    // together: every reply is sent to a channel that is already closed.
+    const until = Date.now() + 300;
+    while (Date.now() < until);
+    expect(await p.exited).toEqual({ code: 0, signal: null });
+    expect(results).toHaveLength(5);
+    expect(() => p.parent.send('after exit')).toThrow(expect.objectContaining({ code: 'ERR_PROCLET_CHANNEL_CLOSED' }));
+  });
+
+  test("a handler that throws, with the child's own uncaughtException listener, loses nothing else", async () => {
+    const p = proclet(function () {
+      process.on('uncaughtException', () => {
+        this.caught = (this.caught || 0) + 1;
+      });
+    });
+    p.child.on('message', function (m) {
+      if (m === 'done') {
+        // The exception surfaces on its own tick, after the batch it interrupted.
+        setImmediate(() => {
+          this.send({ handled: this.handled, caught: this.caught });
+          this.close(0);
+        });
+        return;
+      }
+      this.handled = (this.handled || 0) + 1;
+      if (m === 3) throw new Error('third');
+    });
+    p.run();
+    for (let i = 0; i < 20000; i++) p.parent.send(i);
+    p.parent.send('done');
+    expect(await nextMessages(p, 1)).toEqual([{ handled: 20000, caught: 1 }]);
+  });
+});

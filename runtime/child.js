@@ -18,7 +18,7 @@ const __proclet_runtime = (function () {
   const { fileURLToPath } = require('url');
 
   const HEADER = 5;
-  const MAX_PAYLOAD = 512 * 1024 * 1024;
+  const MAX_PAYLOAD = 2 ** 29 - 24; // V8's longest string (docs/protocol.md)
   const KIND_MESSAGE = 0x01;
   const KIND_ERROR = 0x02;
   const KIND_HANDLER = 0x03;
@@ -119,7 +119,8 @@ const __proclet_runtime = (function () {
   }
 
   // A worker that calls process.exit() itself still gets its last messages out: write what is
-  // pending synchronously, unless libuv already holds earlier writes (order would break).
+  // pending synchronously, unless libuv already holds earlier writes (order would break, and
+  // how much of them libuv wrote is unknown: that tail is lost, as with child_process; README).
   function flushSync() {
     if (outKinds.length === 0 || socket.destroyed || socket.writableLength > 0) return;
     const buffer = encodePending();
@@ -221,7 +222,7 @@ const __proclet_runtime = (function () {
         }
         break;
       }
-      if (length <= LARGE && data[offset + 4] === KIND_MESSAGE && end + HEADER <= data.length && data[end + 4] === KIND_MESSAGE) {
+      if (HEADER + length <= LARGE && data[offset + 4] === KIND_MESSAGE && end + HEADER <= data.length && data[end + 4] === KIND_MESSAGE) {
         offset = dispatchRun(data, offset);
         continue;
       }
@@ -241,6 +242,7 @@ const __proclet_runtime = (function () {
     let count = 0;
     while (data.length - offset >= HEADER && data[offset + 4] === KIND_MESSAGE) {
       const end = offset + HEADER + data.readUInt32BE(offset);
+      // Same bound as the caller's, so the first frame always joins the run.
       if (end >= data.length || end - offset > LARGE) break;
       data[offset] = count === 0 ? 0x5b : 0x2c;
       data.fill(0x20, offset + 1, offset + HEADER);
@@ -258,9 +260,22 @@ const __proclet_runtime = (function () {
     return offset;
   }
 
+  // A handler that throws is an uncaught exception, as usual; but it must not unwind through
+  // onData and abandon a half-parsed read (a user's 'uncaughtException' listener keeps the
+  // child running). Without such a listener, fatal() reports it and stops dispatching at once.
   function deliver(message) {
     for (const handler of handlers) {
-      handler.call(context, message);
+      try {
+        handler.call(context, message);
+      } catch (error) {
+        if (process.listenerCount('uncaughtException') > 1) {
+          process.nextTick(() => {
+            throw error;
+          });
+        } else {
+          fatal(error, 'uncaughtException');
+        }
+      }
       if (closing) return;
     }
   }

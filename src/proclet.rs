@@ -199,8 +199,9 @@ impl NativeProclet {
     })?;
     let child = Arc::new(ChildProcess::new(pid));
     self.child = Some(child.clone());
+    // On a failure past this point the child is killed and reaped by a thread of its own.
     let kill_on_error = |e: Error<ErrorCode>| {
-      let _ = child.kill(libc::SIGKILL);
+      discard(&child);
       e
     };
 
@@ -243,6 +244,8 @@ impl NativeProclet {
       })
       .map_err(|e| {
         channel.abandon();
+        channel.release_js();
+        discard(&child);
         error(ErrorCode::Internal, e.reason)
       })?;
     let exit_fn = Arc::new(exit_fn);
@@ -256,6 +259,8 @@ impl NativeProclet {
       })
       .map_err(|e| {
         channel.abandon();
+        channel.release_js();
+        discard(&child);
         error(ErrorCode::Spawn, format!("could not start a thread: {e}"))
       })?;
 
@@ -471,7 +476,17 @@ impl LoopChannel {
       if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
         return;
       }
-      if let Ok(args) = batch.into_js(env) {
+      // A payload that cannot become a JS string (memory exhausted) ends the conversation
+      // loudly rather than vanishing.
+      let args = batch.into_js(env).or_else(|e| {
+        let _ = self.connection.borrow().child().kill(libc::SIGKILL);
+        Batch::from_events(vec![Event::Protocol(format!(
+          "a message could not be converted to a JS value ({})",
+          e.reason
+        ))])
+        .into_js(env)
+      });
+      if let Ok(args) = args {
         let mut function = ptr::null_mut();
         let mut receiver = ptr::null_mut();
         let mut result = ptr::null_mut();
@@ -549,6 +564,17 @@ impl LoopChannel {
     self.outbox.borrow_mut().close();
     self.close();
   }
+}
+
+/// Kills a child that will never be served and reaps it off the JS thread.
+fn discard(child: &Arc<ChildProcess>) {
+  let _ = child.kill(libc::SIGKILL);
+  let child = child.clone();
+  let _ = std::thread::Builder::new()
+    .name("proclet-reap".into())
+    .spawn(move || {
+      child.wait();
+    });
 }
 
 unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) {

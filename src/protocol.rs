@@ -17,11 +17,12 @@ use std::io;
 /// Bytes in a frame header: a big-endian `u32` payload length and a one-byte kind.
 pub const HEADER_LEN: usize = 5;
 
-/// Largest payload either side sends or accepts: 512 MiB.
+/// Largest payload either side sends or accepts: 2^29 - 24 bytes (just under 512 MiB).
 ///
-/// Big enough for a 256 MiB JSON string plus quoting and escapes, small enough that the receiver
-/// can always turn it into one V8 string (V8's limit is just under 2^29 UTF-16 units).
-pub const MAX_PAYLOAD: usize = 512 * 1024 * 1024;
+/// That is V8's longest string (`String::kMaxLength` on 64-bit): a payload within it always
+/// becomes one JS string (UTF-8 never has more UTF-16 units than bytes), and a 256 MiB JSON
+/// string plus quoting and escapes fits.
+pub const MAX_PAYLOAD: usize = (1 << 29) - 24;
 
 /// What a frame carries. The numbering has room for the kinds the roadmap adds (named events,
 /// calls and results, binary payloads): each gets its own value, old peers never see them because

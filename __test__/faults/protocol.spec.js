@@ -37,7 +37,7 @@ test('a header claiming a 4 GiB frame is refused without allocating it', async (
     require('fs').writeSync(3, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x01, 0x22]));
     setInterval(() => {}, 1000);
   });
-  expect(events).toEqual([['error', 'ERR_PROCLET_PROTOCOL', expect.stringContaining('frame of 4294967295 bytes exceeds the maximum of 536870912 bytes')]]);
+  expect(events).toEqual([['error', 'ERR_PROCLET_PROTOCOL', expect.stringContaining('frame of 4294967295 bytes exceeds the maximum of 536870888 bytes')]]);
   expect(exit.signal).toBe('SIGKILL');
   expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
 });
