@@ -89,7 +89,6 @@ const errors = {
 
 function describeEnd(pid, exit) {
   if (pid === undefined) return 'the child process never started (see the \'error\' event)';
-  if (!exit) return `the channel to child process ${pid} is closed (the child is exiting)`;
   return exit.signal
     ? `child process ${pid} has exited (killed by ${exit.signal})`
     : `child process ${pid} has exited (code ${exit.code})`;
@@ -285,6 +284,16 @@ class ChildHandlers {
   }
 }
 
+/** What `#parse` returns for a payload that is not JSON. */
+const INVALID = Symbol('invalid');
+
+/** Surfaces `error` as an ordinary uncaught exception on its own tick, after the current batch. */
+function rethrowLater(error) {
+  process.nextTick(() => {
+    throw error;
+  });
+}
+
 class Proclet {
   #native = new NativeProclet();
   #source;
@@ -394,10 +403,11 @@ class Proclet {
   #write(text, isText) {
     if (this.#state === 'exited') throw errors.channelClosed('parent.send(message)', this.#pid, this.#exit);
     // UTF-8 takes at most 3 bytes per UTF-16 unit: only long texts need counting.
-    if (text.length > MAX_PAYLOAD / 3 && Buffer.byteLength(text) > MAX_PAYLOAD) {
+    const bytes = text.length > MAX_PAYLOAD / 3 ? Buffer.byteLength(text) : 0;
+    if (bytes > MAX_PAYLOAD) {
       throw errors.tooLarge(
         'parent.send(message)',
-        `the message is ${Buffer.byteLength(text)} bytes ${isText ? 'of UTF-8 text' : 'of JSON'}, over the maximum of ${MAX_PAYLOAD} bytes`,
+        `the message is ${bytes} bytes ${isText ? 'of UTF-8 text' : 'of JSON'}, over the maximum of ${MAX_PAYLOAD} bytes`,
       );
     }
     let belowHighWater;
@@ -443,9 +453,19 @@ class Proclet {
     try {
       this.parent.emit(event, ...args);
     } catch (error) {
-      process.nextTick(() => {
-        throw error;
-      });
+      rethrowLater(error);
+    }
+  }
+
+  // JSON from the child. One that does not parse breaks the protocol: INVALID, the child killed.
+  // After a protocol failure nothing more from that child is believed.
+  #parse(text, what) {
+    if (this.#protocolFailed) return INVALID;
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      this.#protocolFailure(`${what} is not valid JSON: ${e.message}`);
+      return INVALID;
     }
   }
 
@@ -455,16 +475,8 @@ class Proclet {
     for (let k = 0; k < kinds.length; k++) {
       switch (kinds[k]) {
         case EVENT_MESSAGE: {
-          const text = strings[s++];
-          if (this.#protocolFailed) break;
-          let message;
-          try {
-            message = JSON.parse(text);
-          } catch (e) {
-            this.#protocolFailure(`a message is not valid JSON: ${e.message}`);
-            break;
-          }
-          this.#emit('message', message);
+          const message = this.#parse(strings[s++], 'a message');
+          if (message !== INVALID) this.#emit('message', message);
           break;
         }
         case EVENT_TEXT: {
@@ -473,34 +485,19 @@ class Proclet {
           break;
         }
         case EVENT_ERROR: {
-          const text = strings[s++];
-          if (this.#protocolFailed) break;
-          let error;
-          try {
-            error = reviveThrown(JSON.parse(text), this.#pid);
-          } catch (e) {
-            this.#protocolFailure(`an error report is not valid JSON: ${e.message}`);
-            break;
-          }
+          const thrown = this.#parse(strings[s++], 'an error report');
+          if (thrown === INVALID) break;
+          const error = reviveThrown(thrown, this.#pid);
           this.#emit('error', sourceBoundary.explainChildError(error, this.#shipped));
           break;
         }
         case EVENT_COVERAGE: {
-          const text = strings[s++];
-          if (this.#protocolFailed) break;
-          let report;
-          try {
-            report = JSON.parse(text);
-          } catch (e) {
-            this.#protocolFailure(`a coverage report is not valid JSON: ${e.message}`);
-            break;
-          }
+          const report = this.#parse(strings[s++], 'a coverage report');
+          if (report === INVALID) break;
           try {
             mergeChildCoverage(report);
           } catch (error) {
-            process.nextTick(() => {
-              throw error;
-            });
+            rethrowLater(error);
           }
           break;
         }

@@ -111,8 +111,8 @@ const __proclet_runtime = (function () {
     if (socket.writableLength === 0) {
       try {
         written = fs.writeSync(3, buffer);
-      } catch (error) {
-        if (error.code !== 'EAGAIN') written = 0;
+      } catch {
+        // EAGAIN: the stream waits for writability. Any other error, the stream reports too.
       }
     }
     if (written < buffer.length) socket.write(written === 0 ? buffer : buffer.subarray(written));

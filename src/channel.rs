@@ -98,10 +98,6 @@ impl Outbox {
     })
   }
 
-  pub fn is_closed(&self) -> bool {
-    self.closed
-  }
-
   pub fn queued_bytes(&self) -> usize {
     self.queue.len()
   }

@@ -52,10 +52,6 @@ impl ChildProcess {
     }
   }
 
-  pub fn has_exited(&self) -> bool {
-    *self.exited.lock().unwrap_or_else(|e| e.into_inner())
-  }
-
   /// Blocks until the child exits, then reaps it. Call from one thread only.
   pub fn wait(&self) -> ExitStatus {
     loop {
@@ -136,7 +132,8 @@ mod tests {
         signal: None
       }
     );
-    assert!(process.has_exited());
+    // Reaped: a signal now would go nowhere (and never to a recycled pid).
+    assert!(!process.kill(libc::SIGTERM).unwrap());
   }
 
   #[test]

@@ -51,7 +51,7 @@ describe('no orphans', () => {
   });
 
   test('a parent that dies of an uncaught exception', async () => {
-    const result = await runNode([fixture('faults', 'throw-in-parent.js')]);
+    const result = await runNode([fixture('faults', 'exit-with-children.js'), 'throw']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Error: parent crashed');
     await allGone(result.stdout.trim().split('\n').map(Number), 1000);
