@@ -8,7 +8,9 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 
-use crate::protocol::{encode_frame, encode_header, Kind, ProtocolError, HEADER_LEN, MAX_PAYLOAD};
+use crate::protocol::{
+  encode_frame, encode_header, FrameKind, ProtocolError, HEADER_LEN, MAX_PAYLOAD,
+};
 
 /// Payloads at least this large are queued as their own buffer instead of being copied.
 pub const OWN_CHUNK: usize = 64 * 1024;
@@ -38,7 +40,7 @@ impl FrameQueue {
   }
 
   /// Queues one frame. Refuses payloads over the protocol's maximum, leaving the queue as it was.
-  pub fn push(&mut self, kind: Kind, payload: Vec<u8>) -> Result<(), ProtocolError> {
+  pub fn push(&mut self, kind: FrameKind, payload: Vec<u8>) -> Result<(), ProtocolError> {
     if payload.len() > MAX_PAYLOAD {
       return Err(ProtocolError::TooLarge {
         length: payload.len(),
@@ -110,7 +112,7 @@ impl FrameQueue {
 #[cfg(test)]
 mod tests {
   use super::*;
-  use crate::protocol::{from_child, FrameDecoder};
+  use crate::protocol::FrameDecoder;
 
   fn drain_in_steps(queue: &mut FrameQueue, step: usize) -> Vec<u8> {
     let mut out = Vec::new();
@@ -136,15 +138,15 @@ mod tests {
   #[test]
   fn small_frames_share_one_buffer_and_big_payloads_are_moved() {
     let mut queue = FrameQueue::default();
-    queue.push(Kind::Message, b"1".to_vec()).unwrap();
-    queue.push(Kind::Message, b"2".to_vec()).unwrap();
+    queue.push(FrameKind::Message, b"1".to_vec()).unwrap();
+    queue.push(FrameKind::Message, b"2".to_vec()).unwrap();
     assert_eq!(queue.chunks.len(), 1);
     let big = vec![b'x'; OWN_CHUNK];
     let address = big.as_ptr();
-    queue.push(Kind::Message, big).unwrap();
+    queue.push(FrameKind::Message, big).unwrap();
     assert_eq!(queue.chunks.len(), 2);
     assert_eq!(queue.chunks[1].as_ptr(), address, "moved, not copied");
-    queue.push(Kind::Message, b"3".to_vec()).unwrap();
+    queue.push(FrameKind::Message, b"3".to_vec()).unwrap();
     assert_eq!(queue.chunks.len(), 3);
     assert_eq!(queue.len(), 3 * 6 + HEADER_LEN + OWN_CHUNK);
   }
@@ -161,10 +163,10 @@ mod tests {
     for step in [1, 7, 4096, 65_536, 1 << 20] {
       let mut queue = FrameQueue::default();
       for p in &payloads {
-        queue.push(Kind::Message, p.clone()).unwrap();
+        queue.push(FrameKind::Message, p.clone()).unwrap();
       }
       let bytes = drain_in_steps(&mut queue, step);
-      let mut decoder = FrameDecoder::new(from_child);
+      let mut decoder = FrameDecoder::new(FrameKind::from_child);
       let mut frames = Vec::new();
       decoder.feed(&bytes, &mut frames).unwrap();
       let got: Vec<Vec<u8>> = frames.into_iter().map(|f| f.payload).collect();
@@ -177,7 +179,7 @@ mod tests {
   fn refuses_oversized_payloads_without_queueing() {
     let mut queue = FrameQueue::default();
     let err = queue
-      .push(Kind::Message, vec![0; MAX_PAYLOAD + 1])
+      .push(FrameKind::Message, vec![0; MAX_PAYLOAD + 1])
       .unwrap_err();
     assert_eq!(
       err,

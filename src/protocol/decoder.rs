@@ -1,120 +1,15 @@
-//! The frame format spoken on fd 3 between the parent and the child runtime.
-//!
-//! `docs/protocol.md` is the normative description; this module and `runtime/child.js` are the
-//! two implementations of it and must change together.
-//!
-//! A frame is a 5-byte header followed by the payload:
-//!
-//! ```text
-//! +--------------------------+-----------+------------------------+
-//! | payload length: u32 (BE) | kind: u8  | payload (length bytes) |
-//! +--------------------------+-----------+------------------------+
-//! ```
+//! The incremental decoder: bytes as they arrive in, whole frames out. Socket-free, so it is
+//! tested on its own.
 
-use std::fmt;
 use std::io;
 
-/// Bytes in a frame header: a big-endian `u32` payload length and a one-byte kind.
-pub const HEADER_LEN: usize = 5;
-
-/// Largest payload either side sends or accepts: 2^29 - 24 bytes (just under 512 MiB).
-///
-/// That is V8's longest string (`String::kMaxLength` on 64-bit): a payload within it always
-/// becomes one JS string (UTF-8 never has more UTF-16 units than bytes), and a 256 MiB JSON
-/// string plus quoting and escapes fits.
-pub const MAX_PAYLOAD: usize = (1 << 29) - 24;
-
-/// What a frame carries. The numbering has room for the kinds the roadmap adds (named events,
-/// calls and results, binary payloads): each gets its own value, old peers never see them because
-/// parent and child always come from the same build.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Kind {
-  /// Either direction: one message, as UTF-8 JSON text.
-  Message = 0x01,
-  /// Child to parent: an uncaught error, as a JSON object (see docs/protocol.md).
-  Error = 0x02,
-  /// Parent to child: register a child-side handler, as a JSON object
-  /// `{ "event": "message", "source": "...", "method": false }`.
-  Handler = 0x03,
-  /// Either direction: a message that is a string, as its UTF-8 text (no JSON quoting).
-  Text = 0x04,
-  /// Child to parent: coverage counts of istanbul-instrumented code that ran in the child, as a
-  /// JSON object, sent once when the child ends (see docs/protocol.md).
-  Coverage = 0x10,
-}
-
-impl Kind {
-  pub fn from_byte(byte: u8) -> Option<Kind> {
-    match byte {
-      0x01 => Some(Kind::Message),
-      0x02 => Some(Kind::Error),
-      0x03 => Some(Kind::Handler),
-      0x04 => Some(Kind::Text),
-      0x10 => Some(Kind::Coverage),
-      _ => None,
-    }
-  }
-}
-
-/// A frame that was refused while encoding or decoding.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ProtocolError {
-  /// A header announced (or a sender tried to send) more than [`MAX_PAYLOAD`] bytes.
-  TooLarge { length: usize },
-  /// A header carried a kind this side does not accept.
-  UnexpectedKind { kind: u8 },
-  /// The stream ended inside a frame.
-  Truncated { received: usize, expected: usize },
-  /// A text payload was not valid UTF-8.
-  InvalidUtf8,
-}
-
-impl fmt::Display for ProtocolError {
-  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    match self {
-      ProtocolError::TooLarge { length } => write!(
-        f,
-        "frame of {length} bytes exceeds the maximum of {MAX_PAYLOAD} bytes"
-      ),
-      ProtocolError::UnexpectedKind { kind } => {
-        write!(f, "unexpected frame kind 0x{kind:02x}")
-      }
-      ProtocolError::Truncated { received, expected } => write!(
-        f,
-        "stream ended inside a frame ({received} of {expected} bytes received)"
-      ),
-      ProtocolError::InvalidUtf8 => write!(f, "frame payload is not valid UTF-8"),
-    }
-  }
-}
-
-impl std::error::Error for ProtocolError {}
-
-/// Appends one frame to `out`. Refuses payloads over [`MAX_PAYLOAD`] without touching `out`.
-pub fn encode_frame(kind: Kind, payload: &[u8], out: &mut Vec<u8>) -> Result<(), ProtocolError> {
-  if payload.len() > MAX_PAYLOAD {
-    return Err(ProtocolError::TooLarge {
-      length: payload.len(),
-    });
-  }
-  out.reserve(HEADER_LEN + payload.len());
-  encode_header(kind, payload.len(), out);
-  out.extend_from_slice(payload);
-  Ok(())
-}
-
-/// Appends the header of a frame whose payload (of `length` <= [`MAX_PAYLOAD`] bytes) follows.
-pub fn encode_header(kind: Kind, length: usize, out: &mut Vec<u8>) {
-  debug_assert!(length <= MAX_PAYLOAD);
-  out.extend_from_slice(&(length as u32).to_be_bytes());
-  out.push(kind as u8);
-}
+use super::frame::ProtocolError;
+use super::kind::{Encoding, FrameKind, HEADER_LEN, MAX_PAYLOAD};
 
 /// A complete frame taken off the stream.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Frame {
-  pub kind: Kind,
+  pub kind: FrameKind,
   pub payload: Vec<u8>,
 }
 
@@ -123,11 +18,11 @@ pub struct Frame {
 /// Memory grows with the bytes that actually arrived, never with what a header claims: a peer
 /// announcing a 512 MiB frame and sending ten bytes costs ten bytes.
 pub struct FrameDecoder {
-  accepts: fn(Kind) -> bool,
+  accepts: fn(FrameKind) -> bool,
   header: [u8; HEADER_LEN],
   header_len: usize,
   /// Set once a header is complete: the frame being filled and its announced length.
-  current: Option<(Kind, usize)>,
+  current: Option<(FrameKind, usize)>,
   payload: Vec<u8>,
   /// Once an error is returned the stream is unusable; later input gets the same error.
   failed: Option<ProtocolError>,
@@ -135,7 +30,7 @@ pub struct FrameDecoder {
 
 impl FrameDecoder {
   /// A decoder that accepts the kinds for which `accepts` returns true.
-  pub fn new(accepts: fn(Kind) -> bool) -> Self {
+  pub fn new(accepts: fn(FrameKind) -> bool) -> Self {
     FrameDecoder {
       accepts,
       header: [0; HEADER_LEN],
@@ -215,10 +110,16 @@ impl FrameDecoder {
   fn start_frame(&mut self) -> Result<(), ProtocolError> {
     let length = u32::from_be_bytes(self.header[..4].try_into().unwrap()) as usize;
     let kind_byte = self.header[4];
-    let kind = Kind::from_byte(kind_byte).filter(|k| (self.accepts)(*k));
+    let kind = FrameKind::from_byte(kind_byte).filter(|k| (self.accepts)(*k));
     let error = match kind {
       None => ProtocolError::UnexpectedKind { kind: kind_byte },
       Some(_) if length > MAX_PAYLOAD => ProtocolError::TooLarge { length },
+      Some(kind) if kind.encoding() == Encoding::Empty && length != 0 => {
+        ProtocolError::UnexpectedPayload {
+          kind: kind_byte,
+          length,
+        }
+      }
       Some(kind) => {
         self.current = Some((kind, length));
         return Ok(());
@@ -228,7 +129,7 @@ impl FrameDecoder {
     Err(error)
   }
 
-  fn finish_frame(&mut self, kind: Kind, out: &mut Vec<Frame>) {
+  fn finish_frame(&mut self, kind: FrameKind, out: &mut Vec<Frame>) {
     out.push(Frame {
       kind,
       payload: std::mem::take(&mut self.payload),
@@ -288,19 +189,16 @@ impl FrameDecoder {
   }
 }
 
-/// The kinds a parent accepts from its child.
-pub fn from_child(kind: Kind) -> bool {
-  matches!(
-    kind,
-    Kind::Message | Kind::Error | Kind::Text | Kind::Coverage
-  )
-}
-
 #[cfg(test)]
 mod tests {
   use super::*;
+  use crate::protocol::frame::encode_frame;
 
-  fn frame(kind: Kind, payload: &[u8]) -> Vec<u8> {
+  fn from_child(kind: FrameKind) -> bool {
+    kind.from_child()
+  }
+
+  fn frame(kind: FrameKind, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     encode_frame(kind, payload, &mut out).unwrap();
     out
@@ -320,8 +218,11 @@ mod tests {
 
   #[test]
   fn header_layout_is_big_endian_length_then_kind() {
-    assert_eq!(frame(Kind::Message, b"42"), vec![0, 0, 0, 2, 1, b'4', b'2']);
-    assert_eq!(frame(Kind::Error, b""), vec![0, 0, 0, 0, 2]);
+    assert_eq!(
+      frame(FrameKind::Message, b"42"),
+      vec![0, 0, 0, 2, 1, b'4', b'2']
+    );
+    assert_eq!(frame(FrameKind::Error, b""), vec![0, 0, 0, 0, 2]);
   }
 
   #[test]
@@ -334,7 +235,7 @@ mod tests {
       "\"h\u{e9}llo \u{1f600}\"".as_bytes().to_vec(),
     ];
     for p in &payloads {
-      stream.extend(frame(Kind::Message, p));
+      stream.extend(frame(FrameKind::Message, p));
     }
     for chunk in [1, 2, 3, 5, 7, 4096, stream.len()] {
       let (frames, end) = decode_all(&stream, chunk);
@@ -348,7 +249,7 @@ mod tests {
   fn keeps_order_of_many_frames() {
     let mut stream = Vec::new();
     for i in 0..100_000u32 {
-      stream.extend(frame(Kind::Message, i.to_string().as_bytes()));
+      stream.extend(frame(FrameKind::Message, i.to_string().as_bytes()));
     }
     let (frames, end) = decode_all(&stream, 65_536);
     assert_eq!(end, Ok(()));
@@ -382,7 +283,7 @@ mod tests {
     let mut decoder = FrameDecoder::new(from_child);
     let mut out = Vec::new();
     let mut header = ((MAX_PAYLOAD) as u32).to_be_bytes().to_vec();
-    header.push(Kind::Message as u8);
+    header.push(FrameKind::Message as u8);
     decoder.feed(&header, &mut out).unwrap();
     decoder.feed(&[b'a'; 10], &mut out).unwrap();
     assert!(
@@ -398,26 +299,43 @@ mod tests {
 
   #[test]
   fn refuses_unknown_and_wrong_direction_kinds() {
-    let (frames, end) = decode_all(&frame(Kind::Text, b"plain text"), 64);
+    let (frames, end) = decode_all(&frame(FrameKind::Text, b"plain text"), 64);
     assert_eq!(end, Ok(()));
-    assert_eq!(frames[0].kind, Kind::Text);
+    assert_eq!(frames[0].kind, FrameKind::Text);
     let (_, end) = decode_all(&[0, 0, 0, 0, 0x7f], 64);
     assert_eq!(end, Err(ProtocolError::UnexpectedKind { kind: 0x7f }));
-    let (_, end) = decode_all(&frame(Kind::Handler, b"{}"), 64);
+    let (_, end) = decode_all(&frame(FrameKind::Handler, b"{}"), 64);
     assert_eq!(end, Err(ProtocolError::UnexpectedKind { kind: 0x03 }));
+    let (_, end) = decode_all(&frame(FrameKind::Init, b"{}"), 64);
+    assert_eq!(end, Err(ProtocolError::UnexpectedKind { kind: 0x06 }));
   }
 
   #[test]
   fn accepts_coverage_from_the_child() {
-    let (frames, end) = decode_all(&frame(Kind::Coverage, b"{}"), 64);
+    let (frames, end) = decode_all(&frame(FrameKind::Coverage, b"{}"), 64);
     assert_eq!(end, Ok(()));
-    assert_eq!(frames[0].kind, Kind::Coverage);
-    assert_eq!(frame(Kind::Coverage, b"")[4], 0x10);
+    assert_eq!(frames[0].kind, FrameKind::Coverage);
+    assert_eq!(frame(FrameKind::Coverage, b"")[4], 0x10);
+  }
+
+  #[test]
+  fn ready_carries_nothing() {
+    let (frames, end) = decode_all(&frame(FrameKind::Ready, b""), 64);
+    assert_eq!(end, Ok(()));
+    assert_eq!(frames[0].kind, FrameKind::Ready);
+    let (_, end) = decode_all(&frame(FrameKind::Ready, b"x"), 64);
+    assert_eq!(
+      end,
+      Err(ProtocolError::UnexpectedPayload {
+        kind: 0x05,
+        length: 1
+      })
+    );
   }
 
   #[test]
   fn frames_before_garbage_are_kept() {
-    let mut stream = frame(Kind::Message, b"1");
+    let mut stream = frame(FrameKind::Message, b"1");
     stream.extend_from_slice(b"garbage!");
     let (frames, end) = decode_all(&stream, 64);
     assert_eq!(frames.len(), 1);
@@ -441,7 +359,7 @@ mod tests {
     let big = vec![0u8; MAX_PAYLOAD + 1];
     let mut out = Vec::new();
     assert_eq!(
-      encode_frame(Kind::Message, &big, &mut out),
+      encode_frame(FrameKind::Message, &big, &mut out),
       Err(ProtocolError::TooLarge {
         length: MAX_PAYLOAD + 1
       })

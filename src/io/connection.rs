@@ -19,105 +19,15 @@ use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
-use crate::frame_queue::FrameQueue;
+use super::event::Event;
+use super::outbox::{Outbox, Written};
 use crate::process::{ChildProcess, ExitStatus};
-use crate::protocol::{self, FillError, FrameDecoder, Kind, ProtocolError};
-
-/// `send()` returns false once this many bytes wait to be written to the socket.
-pub const OUTBOX_HIGH_WATER: usize = 1024 * 1024;
-/// Within a tick, a send that brings the queue past this many bytes writes immediately.
-pub const FLUSH_THRESHOLD: usize = 64 * 1024;
+use crate::protocol::{FillError, FrameDecoder, FrameKind, ProtocolError};
 /// Bytes read per readiness callback before yielding back to the event loop, so one chatty child
 /// cannot starve timers and other I/O (and so a batch handed to JS stays bounded).
 pub const READ_BUDGET: usize = 256 * 1024;
 const READ_BUFFER: usize = 256 * 1024;
 const THREAD_STACK: usize = 64 * 1024;
-
-/// What JS is told, in order.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Event {
-  /// A message from the child: JSON text, as UTF-8 bytes (validated when handed to JS).
-  Message(Vec<u8>),
-  /// A message from the child that is a string: its UTF-8 text.
-  Text(Vec<u8>),
-  /// An uncaught error in the child: JSON text (docs/protocol.md).
-  Error(Vec<u8>),
-  /// Coverage counts from the child: JSON text (docs/protocol.md).
-  Coverage(Vec<u8>),
-  /// The child broke the protocol; it has been killed.
-  Protocol(String),
-  /// The outgoing queue went from above the high-water mark to empty.
-  Drain,
-  /// The child exited; always the last event.
-  Exit(ExitStatus),
-}
-
-/// Why a message could not be queued.
-#[derive(Debug, PartialEq, Eq)]
-pub enum SendError {
-  /// The child has exited or its channel is closed.
-  Closed,
-  /// The payload is over the protocol's maximum.
-  TooLarge(ProtocolError),
-}
-
-/// Frames waiting for the socket. Exists before the child does: sends before `run()` queue here.
-#[derive(Default)]
-pub struct Outbox {
-  queue: FrameQueue,
-  closed: bool,
-  need_drain: bool,
-}
-
-/// What `enqueue` tells the caller.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Queued {
-  /// False once the queue is past [`OUTBOX_HIGH_WATER`]: wait for `Drain`.
-  pub below_high_water: bool,
-  /// The queue is big enough that it should be written now rather than at the end of the tick.
-  pub flush_now: bool,
-}
-
-impl Outbox {
-  /// Queues one frame. Large payloads are moved into the queue, not copied.
-  pub fn enqueue(&mut self, kind: Kind, payload: Vec<u8>) -> Result<Queued, SendError> {
-    if self.closed {
-      return Err(SendError::Closed);
-    }
-    self
-      .queue
-      .push(kind, payload)
-      .map_err(SendError::TooLarge)?;
-    let below_high_water = self.queue.len() < OUTBOX_HIGH_WATER;
-    if !below_high_water {
-      self.need_drain = true;
-    }
-    Ok(Queued {
-      below_high_water,
-      flush_now: self.queue.len() >= FLUSH_THRESHOLD,
-    })
-  }
-
-  pub fn queued_bytes(&self) -> usize {
-    self.queue.len()
-  }
-
-  /// Discards what is queued; later sends fail with `Closed`.
-  pub fn close(&mut self) {
-    self.closed = true;
-    self.queue = FrameQueue::default();
-    self.need_drain = false;
-  }
-}
-
-/// What a write attempt left behind.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Written {
-  /// Bytes remain: watch the socket for writability.
-  pub pending: bool,
-  /// The queue emptied after `send` had returned false: emit `Drain`.
-  pub drained: bool,
-}
 
 /// Where reading stands after a read attempt.
 #[derive(Debug, PartialEq, Eq)]
@@ -148,7 +58,7 @@ impl Connection {
     Ok(Connection {
       child,
       socket: Arc::new(socket),
-      decoder: FrameDecoder::new(protocol::from_child),
+      decoder: FrameDecoder::new(FrameKind::from_child),
       reading: true,
     })
   }
@@ -215,14 +125,7 @@ impl Connection {
         }
       }
     });
-    for frame in frames {
-      events.push(match frame.kind {
-        Kind::Message => Event::Message(frame.payload),
-        Kind::Text => Event::Text(frame.payload),
-        Kind::Coverage => Event::Coverage(frame.payload),
-        _ => Event::Error(frame.payload),
-      });
-    }
+    events.extend(frames.into_iter().map(Event::Frame));
     match outcome {
       Ok(ReadState::Open) => ReadState::Open,
       Ok(ReadState::Ended) => {
@@ -243,38 +146,13 @@ impl Connection {
   pub fn protocol_failure(&mut self, error: ProtocolError, events: &mut Vec<Event>) {
     self.reading = false;
     let _ = self.child.kill(libc::SIGKILL);
-    events.push(Event::Protocol(error.to_string()));
+    events.push(Event::ProtocolError(error.to_string()));
   }
 
   /// Writes what `outbox` holds without blocking.
   pub fn write_available(&self, outbox: &mut Outbox) -> Written {
     let fd = self.fd();
-    while !outbox.queue.is_empty() {
-      match outbox
-        .queue
-        .write_with(|slices| send(fd, slices, libc::MSG_DONTWAIT))
-      {
-        Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-          return Written {
-            pending: true,
-            drained: false,
-          }
-        }
-        Err(_) => {
-          // EPIPE / ECONNRESET: the child closed its end; the waiter reports the exit.
-          outbox.close();
-          return Written {
-            pending: false,
-            drained: false,
-          };
-        }
-      }
-    }
-    Written {
-      pending: false,
-      drained: std::mem::take(&mut outbox.need_drain),
-    }
+    outbox.write(|slices| send(fd, slices, libc::MSG_DONTWAIT))
   }
 
   /// Starts the thread that waits for the child to exit, shuts the socket down and hands the
@@ -321,8 +199,10 @@ fn send(fd: i32, slices: &[IoSlice<'_>], flags: i32) -> io::Result<usize> {
 #[cfg(test)]
 mod tests {
   use super::*;
+  use crate::io::SendError;
+  use crate::process::{spawn_child, SpawnRequest};
   use crate::protocol::encode_frame;
-  use crate::spawn::{spawn_child, SpawnRequest};
+  use crate::protocol::Frame;
   use std::sync::mpsc;
 
   /// Spawns `sh -c script` with the channel on fd 3, like `run()` does with node.
@@ -373,10 +253,17 @@ mod tests {
     }
   }
 
-  fn octal(kind: Kind, payload: &str) -> String {
+  fn octal(kind: FrameKind, payload: &str) -> String {
     let mut bytes = Vec::new();
     encode_frame(kind, payload.as_bytes(), &mut bytes).unwrap();
     bytes.iter().map(|b| format!("\\{:03o}", b)).collect()
+  }
+
+  fn message(payload: impl Into<Vec<u8>>) -> Event {
+    Event::Frame(Frame {
+      kind: FrameKind::Message,
+      payload: payload.into(),
+    })
   }
 
   fn exit(code: i32) -> Event {
@@ -390,16 +277,16 @@ mod tests {
   fn delivers_messages_then_exit() {
     let script = format!(
       "printf '{}{}' >&3; exit 3",
-      octal(Kind::Message, "\"a\""),
-      octal(Kind::Message, "[1,2]")
+      octal(FrameKind::Message, "\"a\""),
+      octal(FrameKind::Message, "[1,2]")
     );
     let mut connection = run_shell(&script);
     let events = drive(&mut connection, &mut Outbox::default());
     assert_eq!(
       events,
       vec![
-        Event::Message(b"\"a\"".to_vec()),
-        Event::Message(b"[1,2]".to_vec()),
+        message(b"\"a\"".to_vec()),
+        message(b"[1,2]".to_vec()),
         exit(3)
       ]
     );
@@ -409,7 +296,7 @@ mod tests {
   fn garbage_is_a_protocol_error_and_the_child_is_killed() {
     let mut connection = run_shell("printf 'garbage!' >&3; sleep 30");
     let events = drive(&mut connection, &mut Outbox::default());
-    assert!(matches!(&events[0], Event::Protocol(m) if m.contains("unexpected frame kind")));
+    assert!(matches!(&events[0], Event::ProtocolError(m) if m.contains("unexpected frame kind")));
     assert_eq!(
       events[1],
       Event::Exit(ExitStatus {
@@ -424,20 +311,22 @@ mod tests {
     // The child echoes back the two frames it reads (16 bytes).
     let mut connection = run_shell("head -c 16 <&3 >&3");
     let mut outbox = Outbox::default();
-    outbox.enqueue(Kind::Message, b"\"hi\"".to_vec()).unwrap();
-    outbox.enqueue(Kind::Message, b"42".to_vec()).unwrap();
+    outbox
+      .enqueue(FrameKind::Message, b"\"hi\"".to_vec())
+      .unwrap();
+    outbox.enqueue(FrameKind::Message, b"42".to_vec()).unwrap();
     let events = drive(&mut connection, &mut outbox);
     assert_eq!(
       events,
       vec![
-        Event::Message(b"\"hi\"".to_vec()),
-        Event::Message(b"42".to_vec()),
+        message(b"\"hi\"".to_vec()),
+        message(b"42".to_vec()),
         exit(0)
       ]
     );
     outbox.close();
     assert_eq!(
-      outbox.enqueue(Kind::Message, b"1".to_vec()),
+      outbox.enqueue(FrameKind::Message, b"1".to_vec()),
       Err(SendError::Closed)
     );
   }
@@ -450,10 +339,10 @@ mod tests {
     let mut json = vec![b'x'; 8 * 1024 * 1024];
     json[0] = b'"';
     *json.last_mut().unwrap() = b'"';
-    let queued = outbox.enqueue(Kind::Message, json.clone()).unwrap();
+    let queued = outbox.enqueue(FrameKind::Message, json.clone()).unwrap();
     assert!(!queued.below_high_water);
     let events = drive(&mut connection, &mut outbox);
-    assert_eq!(events, vec![Event::Drain, Event::Message(json), exit(0)]);
+    assert_eq!(events, vec![Event::Drain, message(json), exit(0)]);
   }
 
   #[test]
@@ -473,7 +362,7 @@ mod tests {
   fn reading_stops_at_the_budget() {
     let mut connection = run_shell(&format!(
       "while :; do printf '{}'; done >&3",
-      octal(Kind::Message, "1234567890")
+      octal(FrameKind::Message, "1234567890")
     ));
     let mut events = Vec::new();
     // Wait until the socket is full, then read once with a small budget.

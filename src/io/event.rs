@@ -1,0 +1,16 @@
+//! What a session reports to JS, in order.
+
+use crate::process::ExitStatus;
+use crate::protocol::Frame;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event {
+  /// A frame from the child, of a kind the parent accepts (payload validated when handed to JS).
+  Frame(Frame),
+  /// The outgoing queue went from above the high-water mark to empty.
+  Drain,
+  /// The child broke the protocol; it has been killed. Says how.
+  ProtocolError(String),
+  /// The child exited; always the last event.
+  Exit(ExitStatus),
+}

@@ -1,0 +1,230 @@
+//! A running child's socket, watched on the JS thread's own loop. Lives on the JS thread only.
+//!
+//! A `uv_poll` handle watches the socket; its callback writes what waits, reads what arrived and
+//! hands the batch to the dispatcher through `napi_make_callback`, as Node's own IPC channel
+//! does its I/O: a message wakes the JS thread directly, and a busy JS thread simply stops
+//! reading, so a child flooding a slow listener fills the socket and then blocks. The poll handle
+//! never holds the loop (`uv_unref`); `NativeSession` decides what does.
+
+use std::cell::{Cell, RefCell};
+use std::ffi::c_void;
+use std::os::raw::c_int;
+use std::ptr;
+use std::rc::Rc;
+
+use napi::sys;
+
+use super::batch::Batch;
+use super::raw::{self, JsCallback, Poll, Teardown};
+use crate::io::{Connection, Event, Outbox, READ_BUDGET};
+use crate::process::ExitStatus;
+
+pub struct LoopChannel {
+  /// The dispatcher (`lib/session.js`); `None` once released.
+  callback: RefCell<Option<JsCallback>>,
+  pub connection: RefCell<Connection>,
+  pub outbox: RefCell<Outbox>,
+  poll: RefCell<Option<Poll>>,
+  watching: Cell<c_int>,
+  /// A write from JS emptied the queue past the high-water mark: `Drain` goes out with the next
+  /// batch (never synchronously inside `send`).
+  drain_pending: Cell<bool>,
+}
+
+impl LoopChannel {
+  pub fn new(callback: JsCallback, connection: Connection) -> Rc<LoopChannel> {
+    Rc::new(LoopChannel {
+      callback: RefCell::new(Some(callback)),
+      connection: RefCell::new(connection),
+      outbox: RefCell::new(Outbox::default()),
+      poll: RefCell::new(None),
+      watching: Cell::new(0),
+      drain_pending: Cell::new(false),
+    })
+  }
+
+  /// Starts watching the socket on `event_loop`. The handle holds one reference to the channel,
+  /// released by its close callback.
+  ///
+  /// # Safety
+  /// `event_loop` is the running loop of this JS thread.
+  pub unsafe fn watch(self: &Rc<Self>, event_loop: *mut c_void) -> Result<(), c_int> {
+    let fd = self.connection.borrow().fd();
+    let data = Rc::into_raw(self.clone());
+    // SAFETY: forwarded; the socket stays open until the handle is closed (the connection owning
+    // it lives in the channel, which the handle keeps alive).
+    match unsafe { Poll::new(event_loop, fd, data.cast()) } {
+      Ok(poll) => {
+        *self.poll.borrow_mut() = Some(poll);
+        Ok(())
+      }
+      Err(code) => {
+        // SAFETY: the handle was not created, so the reference given to it is still ours.
+        drop(unsafe { Rc::from_raw(data) });
+        Err(code)
+      }
+    }
+  }
+
+  /// Watches for what is needed now: input while reading, writability while bytes wait.
+  fn rewatch(&self) {
+    let mut wanted = 0;
+    if self.connection.borrow().is_reading() {
+      wanted |= raw::READABLE;
+    }
+    if self.outbox.borrow().queued_bytes() > 0 || self.drain_pending.get() {
+      wanted |= raw::WRITABLE;
+    }
+    if wanted != self.watching.get() {
+      if let Some(poll) = &*self.poll.borrow() {
+        poll.watch(wanted, on_poll);
+      }
+      self.watching.set(wanted);
+    }
+  }
+
+  /// From JS (`sendFrame` past the flush threshold, or the end-of-tick flush).
+  pub fn flush(&self) {
+    let written = self
+      .connection
+      .borrow()
+      .write_available(&mut self.outbox.borrow_mut());
+    if written.drained {
+      self.drain_pending.set(true);
+    }
+    self.rewatch();
+  }
+
+  /// The poll callback: write what waits, read what arrived, hand the batch to JS.
+  fn on_ready(&self, events: c_int) {
+    let mut batch = Vec::new();
+    let written = self
+      .connection
+      .borrow()
+      .write_available(&mut self.outbox.borrow_mut());
+    if written.drained || self.drain_pending.replace(false) {
+      batch.push(Event::Drain);
+    }
+    if events & raw::READABLE != 0 {
+      self
+        .connection
+        .borrow_mut()
+        .read_available(READ_BUDGET, &mut batch);
+    }
+    self.rewatch();
+    if !batch.is_empty() {
+      self.deliver(batch);
+    }
+  }
+
+  /// The exit report (threadsafe-function callback, on this thread): the waiter has shut the
+  /// socket down, so reading drains what the child wrote and then ends. `Exit` comes last; the
+  /// channel is closed and lets go of the dispatcher.
+  pub fn finish(&self, status: ExitStatus) -> Batch {
+    let mut events = Vec::new();
+    self
+      .connection
+      .borrow_mut()
+      .read_available(usize::MAX, &mut events);
+    self.outbox.borrow_mut().close();
+    events.push(Event::Exit(status));
+    let batch = self.convert(events);
+    self.close();
+    self.callback.borrow_mut().take();
+    batch
+  }
+
+  /// Converts events for JS; a payload that breaks its kind's encoding ends the conversation.
+  fn convert(&self, events: Vec<Event>) -> Batch {
+    let (batch, violation) = Batch::from_events(events);
+    if let Some(error) = violation {
+      self
+        .connection
+        .borrow_mut()
+        .protocol_failure(error, &mut Vec::new());
+      self.rewatch();
+    }
+    batch
+  }
+
+  /// Calls the dispatcher from a libuv callback, where no JS is on the stack.
+  fn deliver(&self, events: Vec<Event>) {
+    let batch = self.convert(events);
+    let callback = self.callback.borrow();
+    let Some(callback) = callback.as_ref() else {
+      return;
+    };
+    let env = callback.env();
+    // SAFETY: on the JS thread, in a libuv callback of this env's loop: open a handle scope,
+    // convert, call, close the scope.
+    unsafe {
+      let mut scope = ptr::null_mut();
+      if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
+        return;
+      }
+      // A payload that cannot become a JS value (memory exhausted) ends the conversation
+      // loudly rather than vanishing.
+      let args = batch.into_js(env).or_else(|e| {
+        let _ = self.connection.borrow().child().kill(libc::SIGKILL);
+        Batch::protocol_error(format!(
+          "a message could not be converted to a JS value ({})",
+          e.reason
+        ))
+        .into_js(env)
+      });
+      if let Ok(args) = args {
+        callback.call(&args);
+      }
+      sys::napi_close_handle_scope(env, scope);
+    }
+  }
+
+  fn close(&self) {
+    if let Some(poll) = self.poll.borrow_mut().take() {
+      poll.close(on_close);
+    }
+    self.watching.set(0);
+  }
+
+  /// Environment teardown, or a failure while starting: end the child, stop watching. No JS.
+  pub fn abandon(&self) {
+    let _ = self.connection.borrow().child().kill(libc::SIGKILL);
+    self.outbox.borrow_mut().close();
+    self.close();
+  }
+}
+
+impl Teardown for LoopChannel {
+  fn on_teardown(self: Rc<Self>) {
+    self.abandon();
+    // The environment frees its references itself; calling napi now is not allowed. (Borrowed
+    // already when `process.exit()` runs the hooks from inside a dispatch: then it stays, and
+    // goes with the process.)
+    if let Ok(mut callback) = self.callback.try_borrow_mut() {
+      if let Some(callback) = callback.take() {
+        callback.leak();
+      }
+    }
+  }
+}
+
+unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) {
+  // SAFETY: the handle's data is the `Rc<LoopChannel>` given to it in `watch`, released only in
+  // `on_close`, so it outlives this callback.
+  let channel = unsafe { &*(Poll::data(handle) as *const LoopChannel) };
+  // An error on the socket: let reading and writing find out what it is.
+  let events = if status < 0 {
+    raw::READABLE | raw::WRITABLE
+  } else {
+    events
+  };
+  channel.on_ready(events);
+}
+
+unsafe extern "C" fn on_close(handle: *mut c_void) {
+  // SAFETY: libuv is done with the handle; reclaim the channel reference and the memory.
+  unsafe {
+    drop(Rc::from_raw(Poll::data(handle) as *const LoopChannel));
+    Poll::free(handle);
+  }
+}

@@ -1,0 +1,276 @@
+//! `NativeSession`: one child process and its channel, from spawn to exit. A session never
+//! outlives its process and never starts a second one; restarts, queues that span processes and
+//! everything users register belong to the Proclet in JS (`lib/proclet.js`), which opens a new
+//! session for each process.
+//!
+//! What keeps Node's event loop alive (the one place this is decided): the threadsafe function
+//! that reports the child's exit from the waiter thread. It exists only while the child runs, is
+//! referenced unless `setRef(false)` is called, and is released by `dispose()` once `Exit` has
+//! been delivered. The poll handle never holds the loop. A session whose child has exited holds
+//! nothing.
+
+use std::os::unix::net::UnixStream;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+
+use super::batch::{Batch, BatchArgs};
+use super::errors::{error, ErrorCode, Result};
+use super::loop_channel::LoopChannel;
+use super::raw::{CleanupHook, JsCallback};
+use crate::io::{Connection, Event};
+use crate::process::{spawn_child, ChildProcess, ExitStatus, SpawnRequest};
+use crate::protocol::FrameKind;
+use crate::script::{worker_script, CacheDir, SourceForm};
+
+/// Reports the child's exit from the waiter thread. Not callee-handled: the dispatcher never
+/// receives an error argument.
+type ExitFn = ThreadsafeFunction<ExitStatus, Unknown<'static>, BatchArgs, Status, false>;
+
+/// What `lib/session.js` passes to start a child.
+#[napi(object)]
+pub struct SessionOptions {
+  /// The `node` binary (the parent's `process.execPath`).
+  pub exec_path: String,
+  /// Node flags for the child (the parent's, minus debugger flags).
+  pub exec_argv: Vec<String>,
+  /// The worker function's source text, stored with the runtime in the SHA-512-named cache file.
+  pub source: String,
+  /// The source is method shorthand (`work() {}`) rather than an expression.
+  pub method: bool,
+}
+
+/// One child process. `new NativeSession(options, onEvents)` writes the script to the cache and
+/// spawns `node` on it with the channel on fd 3; `onEvents(kinds, payloads, ints)` then receives
+/// batches on this thread (`src/napi/batch.rs` describes them) until `ChannelEvent.Exit`.
+///
+/// Errors: `ERR_PROCLET_CACHE` (cache directory unusable), `ERR_PROCLET_SPAWN`.
+#[napi]
+pub struct NativeSession {
+  pid: u32,
+  child: Arc<ChildProcess>,
+  channel: Rc<LoopChannel>,
+  exit_fn: Option<Arc<ExitFn>>,
+  waiter: Option<JoinHandle<()>>,
+  cleanup: Option<CleanupHook<LoopChannel>>,
+}
+
+#[napi]
+impl NativeSession {
+  #[napi(constructor)]
+  pub fn new(
+    env: Env,
+    options: SessionOptions,
+    on_events: Function<'_, BatchArgs, Unknown<'static>>,
+  ) -> Result<Self> {
+    let form = if options.method {
+      SourceForm::Method
+    } else {
+      SourceForm::Expression
+    };
+    let script = worker_script(&options.source, form);
+    let cache = CacheDir::open(&CacheDir::default_path())
+      .map_err(|e| error(ErrorCode::Cache, e.to_string()))?;
+    let path = cache
+      .store(script.as_bytes())
+      .map_err(|e| error(ErrorCode::Cache, e.to_string()))?;
+
+    let (parent_end, child_end) = UnixStream::pair().map_err(|e| {
+      error(
+        ErrorCode::Spawn,
+        format!("could not create the channel: {e}"),
+      )
+    })?;
+    // argv is [node, ...execArgv, script]: the child's setup arrives in the Init frame.
+    let mut args = options.exec_argv;
+    args.push(path.to_string_lossy().into_owned());
+    let pid = spawn_child(SpawnRequest {
+      program: &options.exec_path,
+      args: &args,
+      channel: child_end.into(),
+    })
+    .map_err(|e| {
+      error(
+        ErrorCode::Spawn,
+        format!("could not start {}: {e}", options.exec_path),
+      )
+    })?;
+    // From here on a failure must not leave the child behind: `Spawned` kills and reaps it
+    // unless it is handed over to a session.
+    let spawned = Spawned(Some(Arc::new(ChildProcess::new(pid))));
+    let child = spawned.child();
+
+    let connection =
+      Connection::new(child.clone(), parent_end).map_err(|e| error(ErrorCode::Spawn, e))?;
+    // SAFETY: on the JS thread with a live function value.
+    let callback = unsafe { JsCallback::new(env.raw(), on_events.raw()) }
+      .map_err(|e| error(ErrorCode::Internal, e))?;
+    let channel = LoopChannel::new(callback, connection);
+    let event_loop = env
+      .get_uv_event_loop()
+      .map_err(|e| error(ErrorCode::Internal, e.reason))?;
+    // SAFETY: the loop of this JS thread.
+    unsafe { channel.watch(event_loop.cast()) }.map_err(|code| {
+      channel.abandon();
+      error(ErrorCode::Internal, format!("uv_poll_init failed ({code})"))
+    })?;
+
+    // The exit report: the callback runs on this thread and reaches the channel weakly (the
+    // channel does not own the threadsafe function; the session does).
+    let for_exit: Weak<LoopChannel> = Rc::downgrade(&channel);
+    let exit_fn = on_events
+      .build_threadsafe_function::<ExitStatus>()
+      .callee_handled::<false>()
+      .build_callback(move |ctx| {
+        let batch = match for_exit.upgrade() {
+          Some(channel) => channel.finish(ctx.value),
+          None => Batch::from_events(vec![Event::Exit(ctx.value)]).0,
+        };
+        Ok(batch.into_args())
+      })
+      .map_err(|e| {
+        channel.abandon();
+        error(ErrorCode::Internal, e.reason)
+      })?;
+    let exit_fn = Arc::new(exit_fn);
+    let reporter = exit_fn.clone();
+    let waiter = channel
+      .connection
+      .borrow()
+      .spawn_waiter(move |status| {
+        // Closing means the environment is gone; nobody is left to tell.
+        let _ = reporter.call(status, ThreadsafeFunctionCallMode::NonBlocking);
+      })
+      .map_err(|e| {
+        channel.abandon();
+        error(ErrorCode::Spawn, format!("could not start a thread: {e}"))
+      })?;
+
+    let cleanup = CleanupHook::add(env.raw(), &channel);
+    Ok(NativeSession {
+      pid,
+      child: spawned.hand_over(),
+      channel,
+      exit_fn: Some(exit_fn),
+      waiter: Some(waiter),
+      cleanup,
+    })
+  }
+
+  /// The child's process id.
+  #[napi(getter)]
+  pub fn pid(&self) -> u32 {
+    self.pid
+  }
+
+  /// Queues one frame for the child: `kind` is a `FrameKind` the parent sends, `payload` the
+  /// frame's bytes (a string is sent as its UTF-8). Returns false once the outgoing queue is past
+  /// `HIGH_WATER_MARK` bytes (then a `ChannelEvent.Drain` follows). Writes at once past 64 KiB;
+  /// otherwise call `flush()` (`lib/session.js` does, at the end of the tick).
+  ///
+  /// Errors: `ERR_PROCLET_CHANNEL_CLOSED` once the child's channel closed,
+  /// `ERR_PROCLET_MESSAGE_TOO_LARGE` past `MAX_PAYLOAD` bytes, `ERR_PROCLET_INTERNAL` for a kind
+  /// only the child sends.
+  #[napi]
+  pub fn send_frame(&self, kind: FrameKind, payload: Either<String, &[u8]>) -> Result<bool> {
+    if !kind.to_child() {
+      return Err(error(
+        ErrorCode::Internal,
+        format!("frame kind {} is not sent to the child", kind.name()),
+      ));
+    }
+    let bytes = match payload {
+      Either::A(text) => text.into_bytes(),
+      Either::B(bytes) => bytes.to_vec(),
+    };
+    let queued = self.channel.outbox.borrow_mut().enqueue(kind, bytes)?;
+    if queued.flush_now {
+      self.channel.flush();
+    }
+    Ok(queued.below_high_water)
+  }
+
+  /// Writes what `sendFrame` queued, without blocking.
+  #[napi]
+  pub fn flush(&self) {
+    self.channel.flush();
+  }
+
+  /// Sends a signal (a number; `lib/proclet.js` maps names). False if the child already exited.
+  #[napi]
+  pub fn kill(&self, signal: i32) -> Result<bool> {
+    self
+      .child
+      .kill(signal)
+      .map_err(|e| error(ErrorCode::Internal, format!("kill failed: {e}")))
+  }
+
+  /// Whether the running child keeps the event loop alive (`ref()` / `unref()`).
+  #[napi]
+  pub fn set_ref(&self, env: Env, referenced: bool) {
+    let Some(tsfn) = &self.exit_fn else { return };
+    tsfn.handle.with_read_aborted(|aborted| {
+      if aborted {
+        return;
+      }
+      // SAFETY: called on the JS thread that owns `env`, with a threadsafe function that is not
+      // aborted (checked under the handle's lock) and not released (we hold a reference).
+      unsafe {
+        if referenced {
+          sys::napi_ref_threadsafe_function(env.raw(), tsfn.raw());
+        } else {
+          sys::napi_unref_threadsafe_function(env.raw(), tsfn.raw());
+        }
+      }
+    });
+  }
+
+  /// Bytes queued for the child and not yet written.
+  #[napi(getter)]
+  pub fn queued_bytes(&self) -> u32 {
+    let queued = self.channel.outbox.borrow().queued_bytes();
+    queued.min(u32::MAX as usize) as u32
+  }
+
+  /// Called right after `ChannelEvent.Exit` was delivered: joins the waiter (which has nothing
+  /// left to do but return) and releases the threadsafe function and the cleanup hook, so nothing
+  /// holds the loop.
+  #[napi]
+  pub fn dispose(&mut self) {
+    if let Some(waiter) = self.waiter.take() {
+      let _ = waiter.join();
+    }
+    self.cleanup = None;
+    self.exit_fn = None;
+  }
+}
+
+/// A child that is killed and reaped (off the JS thread) when dropped, unless handed over.
+struct Spawned(Option<Arc<ChildProcess>>);
+
+impl Spawned {
+  fn child(&self) -> Arc<ChildProcess> {
+    self.0.clone().expect("not handed over yet")
+  }
+
+  fn hand_over(mut self) -> Arc<ChildProcess> {
+    self.0.take().expect("handed over once")
+  }
+}
+
+impl Drop for Spawned {
+  fn drop(&mut self) {
+    let Some(child) = self.0.take() else { return };
+    let _ = child.kill(libc::SIGKILL);
+    let _ = std::thread::Builder::new()
+      .name("proclet-reap".into())
+      .spawn(move || {
+        child.wait();
+      });
+  }
+}

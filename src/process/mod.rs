@@ -1,0 +1,7 @@
+//! Child processes: starting them with the channel on fd 3, signalling and reaping them.
+
+pub mod child;
+pub mod spawn;
+
+pub use child::{ChildProcess, ExitStatus};
+pub use spawn::{spawn_child, SpawnRequest, CHANNEL_FD};

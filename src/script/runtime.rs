@@ -1,0 +1,202 @@
+//! The script a child runs: the child runtime (`runtime/*.js` and the modules it shares with the
+//! parent, `lib/shared/*.js`), bundled into one file with a generated `lib/shared/protocol.js`
+//! that carries the numbering of [`crate::protocol::kind`], followed by the worker.
+//!
+//! The bundle is compiled into the addon, so the parent and the child always speak the same
+//! protocol version, and a child needs nothing on disk but its cached script.
+
+use std::fmt::Write;
+use std::sync::OnceLock;
+
+use crate::protocol::{ChannelEvent, FrameKind, HEADER_LEN, HIGH_WATER_MARK, MAX_PAYLOAD};
+
+/// The modules of the child runtime, by their path in the repository. `runtime/index.js` is the
+/// entry; `require('./x')` between them resolves inside the bundle, anything else is Node's.
+const MODULES: &[(&str, &str)] = &[
+  (
+    "lib/shared/errors.js",
+    include_str!("../../lib/shared/errors.js"),
+  ),
+  (
+    "lib/shared/thrown.js",
+    include_str!("../../lib/shared/thrown.js"),
+  ),
+  (
+    "lib/shared/codec.js",
+    include_str!("../../lib/shared/codec.js"),
+  ),
+  ("runtime/writer.js", include_str!("../../runtime/writer.js")),
+  ("runtime/reader.js", include_str!("../../runtime/reader.js")),
+  (
+    "runtime/lifetime.js",
+    include_str!("../../runtime/lifetime.js"),
+  ),
+  (
+    "runtime/coverage.js",
+    include_str!("../../runtime/coverage.js"),
+  ),
+  (
+    "runtime/handlers.js",
+    include_str!("../../runtime/handlers.js"),
+  ),
+  ("runtime/index.js", include_str!("../../runtime/index.js")),
+];
+
+/// The one module generated rather than read: in the parent, `lib/shared/protocol.js` reads the
+/// same numbers from the addon's exports.
+const PROTOCOL_MODULE: &str = "lib/shared/protocol.js";
+
+/// A CommonJS loader for the bundled modules, in the style of any bundler's prelude.
+const LOADER: &str = r#"  const path = require('path');
+  const cache = new Map();
+  function load(key) {
+    let module = cache.get(key);
+    if (module === undefined) {
+      module = { exports: {} };
+      cache.set(key, module);
+      modules[key].call(module.exports, module, module.exports, requireFrom(path.posix.dirname(key)));
+    }
+    return module.exports;
+  }
+  function requireFrom(dir) {
+    return (specifier) => {
+      if (!specifier.startsWith('.')) return require(specifier);
+      const key = path.posix.join(dir, specifier.endsWith('.js') ? specifier : `${specifier}.js`);
+      if (!Object.prototype.hasOwnProperty.call(modules, key)) throw new Error(`proclet runtime: no module ${key}`);
+      return load(key);
+    };
+  }
+  return load('runtime/index.js');
+"#;
+
+/// The generated `lib/shared/protocol.js`: the same shape as the parent's (napi exports).
+pub fn protocol_module() -> String {
+  let mut out = String::from("module.exports = Object.freeze({\n  FrameKind: Object.freeze({");
+  for kind in FrameKind::ALL {
+    let _ = write!(out, " {}: {},", kind.name(), kind as u8);
+  }
+  out.push_str(" }),\n  ChannelEvent: Object.freeze({");
+  for event in ChannelEvent::ALL {
+    let name = event.name();
+    let _ = write!(out, " {}: {},", name, event as u16);
+  }
+  let _ = write!(
+    out,
+    " }}),\n  HEADER_LEN: {HEADER_LEN},\n  MAX_PAYLOAD: {MAX_PAYLOAD},\n  HIGH_WATER_MARK: {HIGH_WATER_MARK},\n}});\n"
+  );
+  out
+}
+
+/// The runtime bundle, built once per process.
+pub fn runtime_bundle() -> &'static str {
+  static BUNDLE: OnceLock<String> = OnceLock::new();
+  BUNDLE.get_or_init(|| {
+    let protocol = protocol_module();
+    let mut out = String::with_capacity(64 * 1024);
+    out
+      .push_str("// proclet child runtime (bundled by the addon from runtime/ and lib/shared/).\n");
+    out.push_str("const __proclet_runtime = (function () {\n  const modules = {\n");
+    let all = std::iter::once((PROTOCOL_MODULE, protocol.as_str())).chain(MODULES.iter().copied());
+    for (key, text) in all {
+      let _ = write!(
+        out,
+        "  {key:?}: function (module, exports, require) {{\n{text}\n  }},\n"
+      );
+    }
+    out.push_str("  };\n");
+    out.push_str(LOADER);
+    out.push_str("})();\n");
+    out
+  })
+}
+
+/// How a function's source text becomes a function again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceForm {
+  /// The source is an expression on its own: `function () {}`, `async () => {}`, ...
+  Expression,
+  /// Method shorthand (`work() {}`, `async *gen() {}`): valid only inside an object literal.
+  Method,
+}
+
+impl SourceForm {
+  pub fn is_method(self) -> bool {
+    self == SourceForm::Method
+  }
+}
+
+/// The complete script for a worker: the runtime bundle, then the worker inside a factory whose
+/// parameters give it a `require`, `__filename` and `__dirname` rooted at the file that created
+/// the Proclet. The runtime calls the factory (with `this` bound to the child context, which is
+/// what makes `this.send` work in arrow functions) once the parent's `Init` frame has arrived.
+pub fn worker_script(source: &str, form: SourceForm) -> String {
+  let runtime = runtime_bundle();
+  let (open, close) = match form {
+    SourceForm::Expression => ("(", ")"),
+    SourceForm::Method => ("({", "})"),
+  };
+  let mut script = String::with_capacity(runtime.len() + source.len() + 160);
+  script.push_str(runtime);
+  script.push_str("__proclet_runtime.start(function (require, __filename, __dirname) {\nreturn ");
+  script.push_str(open);
+  script.push('\n');
+  script.push_str(source);
+  // The newline keeps a trailing line comment in the source from swallowing the closer.
+  script.push('\n');
+  script.push_str(close);
+  script.push_str(";\n}, ");
+  script.push_str(if form.is_method() { "true" } else { "false" });
+  script.push_str(");\n");
+  script
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn wraps_an_expression() {
+    let script = worker_script("() => this.send(1)", SourceForm::Expression);
+    assert!(script.starts_with(runtime_bundle()));
+    assert!(script.ends_with(
+      "__proclet_runtime.start(function (require, __filename, __dirname) {\nreturn (\n() => this.send(1)\n);\n}, false);\n"
+    ));
+  }
+
+  #[test]
+  fn wraps_a_method_in_an_object_literal() {
+    let script = worker_script("work() {}", SourceForm::Method);
+    assert!(script.ends_with("return ({\nwork() {}\n});\n}, true);\n"));
+  }
+
+  #[test]
+  fn different_sources_give_different_scripts() {
+    assert_ne!(
+      worker_script("() => 1", SourceForm::Expression),
+      worker_script("() => 2", SourceForm::Expression)
+    );
+  }
+
+  #[test]
+  fn the_prelude_carries_every_kind_and_limit() {
+    let module = protocol_module();
+    for kind in FrameKind::ALL {
+      assert!(module.contains(&format!(" {}: {},", kind.name(), kind as u8)));
+    }
+    assert!(module.contains(" Exit: 258,"));
+    assert!(module.contains(&format!("MAX_PAYLOAD: {MAX_PAYLOAD},")));
+  }
+
+  #[test]
+  fn every_bundled_module_is_in_the_bundle_once() {
+    let bundle = runtime_bundle();
+    for (key, _) in MODULES {
+      assert_eq!(
+        bundle.matches(&format!("{key:?}: function")).count(),
+        1,
+        "{key}"
+      );
+    }
+    assert!(bundle.contains("\"lib/shared/protocol.js\": function"));
+  }
+}
