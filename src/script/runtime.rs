@@ -10,36 +10,26 @@ use std::sync::OnceLock;
 
 use crate::protocol::{ChannelEvent, FrameKind, HEADER_LEN, HIGH_WATER_MARK, MAX_PAYLOAD};
 
+/// `(path, text)` of a file of this repository, compiled in.
+macro_rules! bundled {
+  ($path:literal) => {
+    ($path, include_str!(concat!("../../", $path)))
+  };
+}
+
 /// The modules of the child runtime, by their path in the repository. `runtime/index.js` is the
 /// entry; `require('./x')` between them resolves inside the bundle, anything else is Node's.
 const MODULES: &[(&str, &str)] = &[
-  (
-    "lib/shared/errors.js",
-    include_str!("../../lib/shared/errors.js"),
-  ),
-  (
-    "lib/shared/thrown.js",
-    include_str!("../../lib/shared/thrown.js"),
-  ),
-  (
-    "lib/shared/codec.js",
-    include_str!("../../lib/shared/codec.js"),
-  ),
-  ("runtime/writer.js", include_str!("../../runtime/writer.js")),
-  ("runtime/reader.js", include_str!("../../runtime/reader.js")),
-  (
-    "runtime/lifetime.js",
-    include_str!("../../runtime/lifetime.js"),
-  ),
-  (
-    "runtime/coverage.js",
-    include_str!("../../runtime/coverage.js"),
-  ),
-  (
-    "runtime/handlers.js",
-    include_str!("../../runtime/handlers.js"),
-  ),
-  ("runtime/index.js", include_str!("../../runtime/index.js")),
+  bundled!("lib/shared/errors.js"),
+  bundled!("lib/shared/thrown.js"),
+  bundled!("lib/shared/codec.js"),
+  bundled!("runtime/writer.js"),
+  bundled!("runtime/reader.js"),
+  bundled!("runtime/lifetime.js"),
+  bundled!("runtime/coverage.js"),
+  bundled!("runtime/handlers.js"),
+  bundled!("runtime/context.js"),
+  bundled!("runtime/index.js"),
 ];
 
 /// The one module generated rather than read: in the parent, `lib/shared/protocol.js` reads the

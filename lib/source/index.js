@@ -20,11 +20,12 @@
 //   pass `void 0` to `__awaiter` (TypeScript, at the top level of a module). proclet gives arrow
 //   functions the context as `this`, so these are bound or rewritten back to `this`.
 // - Coverage counters (`cov_1x2y3z().s[0]++`) are provided by the child runtime itself
-//   (runtime/child.js) and merged back by lib/coverage.js.
+//   (runtime/coverage.js) and merged back by lib/source/coverage.js.
 // - What remains is a closure: `explainChildError` turns the child's "X is not defined" into
 //   an error that says so.
 //
-// The messages this module builds follow index.js's format ("proclet: ..." and a stable code).
+// The messages this module builds are made by lib/shared/errors.js's makeError ("proclet: ..."
+// and a stable code).
 
 const WORD = /[A-Za-z_$][\w$]*/g;
 
@@ -34,11 +35,7 @@ function helpers() {
   return helperTables;
 }
 
-function makeError(Ctor, code, message, options) {
-  const error = new Ctor(`proclet: ${message}`, options);
-  error.code = code;
-  return error;
-}
+const { makeError } = require('../shared/errors');
 
 function escapeRegExp(text) {
   return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');

@@ -1,0 +1,91 @@
+'use strict';
+// A function as source text: what can be shipped to another process, and where it was written.
+
+const path = require('path');
+const util = require('util');
+const errors = require('../shared/errors');
+const { sourceHint } = require('./index');
+
+const FUNCTION_HINT =
+  'Pass a function written in JavaScript source (a declaration, expression, arrow, async function or method); ' +
+  'it runs in a separate process, so give it data through messages, not through its scope.';
+
+/**
+ * Returns the source of `fn` and whether it is method shorthand, or throws a TypeError
+ * (ERR_PROCLET_INVALID_FUNCTION) for what cannot be shipped to another process as source.
+ */
+function functionSource(fn, operation) {
+  if (typeof fn !== 'function') {
+    throw errors.invalidFunction(operation, fn === undefined ? 'nothing' : errors.describeValue(fn), FUNCTION_HINT);
+  }
+  if (util.types.isProxy(fn)) {
+    throw errors.invalidFunction(operation, 'a Proxy', 'A Proxy has no source of its own: pass the function it wraps.');
+  }
+  const source = Function.prototype.toString.call(fn);
+  if (/\{\s*\[native code\]\s*\}$/.test(source)) {
+    const bound = fn.name.startsWith('bound ');
+    throw errors.invalidFunction(
+      operation,
+      bound ? `a bound function (${fn.name})` : `a native function (${fn.name || 'anonymous'})`,
+      bound
+        ? 'Bound functions have no source to run elsewhere: pass the original function and send what you bound as a message.'
+        : 'Built-in functions have no JavaScript source: wrap the call in a function of your own.',
+    );
+  }
+  if (/^class\b(?!\s*\()/.test(source)) {
+    throw errors.invalidFunction(
+      operation,
+      `a class (${fn.name || 'anonymous'})`,
+      'Pass a function instead: define the class inside it, or require() the module that exports the class there.',
+    );
+  }
+  // Compile without running: is the source an expression on its own, or method shorthand?
+  try {
+    new Function(`return (\n${source}\n);`);
+    return { source, method: false };
+  } catch {}
+  try {
+    new Function(`return ({\n${source}\n});`);
+    return { source, method: true };
+  } catch {}
+  throw errors.invalidFunction(
+    operation,
+    `a function whose source cannot be turned back into a function (${util.inspect(source.slice(0, 60))})`,
+    sourceHint(source) || FUNCTION_HINT,
+  );
+}
+
+/**
+ * The file that called `below` (skipping proclet's own files and Node's): `require()` in the
+ * child resolves from there. Absolute path or file: URL.
+ */
+function callerFile(below) {
+  const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  let frames = [];
+  try {
+    Error.stackTraceLimit = 32;
+    Error.prepareStackTrace = (_, callSites) => callSites;
+    const holder = {};
+    Error.captureStackTrace(holder, below);
+    frames = holder.stack;
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
+  const own = path.join(__dirname, '..', '..');
+  for (const frame of Array.isArray(frames) ? frames : []) {
+    const file = frame.getFileName();
+    if (!file || file.startsWith('node:') || !(path.isAbsolute(file) || file.startsWith('file:'))) continue;
+    if (path.isAbsolute(file) && isOwnFile(file, own)) continue;
+    return file;
+  }
+  // REPL, `node -e`: resolve from the working directory.
+  return path.join(process.cwd(), '[proclet]');
+}
+
+function isOwnFile(file, own) {
+  return file === path.join(own, 'index.js') || file.startsWith(path.join(own, 'lib') + path.sep);
+}
+
+module.exports = { functionSource, callerFile };
