@@ -81,7 +81,7 @@ test('100,000 messages from the parent arrive complete and in order', async () =
   expect(await p.exited).toEqual({ code: 0, signal: null });
 });
 
-test('messages sent before run() are queued and delivered once the child runs', async () => {
+test('messages sent before run() are queued and delivered, to every handler registered before run()', async () => {
   const p = proclet(function () {});
   p.parent.send('first');
   p.parent.send({ second: 2 });
@@ -90,8 +90,13 @@ test('messages sent before run() are queued and delivered once the child runs', 
   });
   p.parent.send('third');
   p.run();
-  // The handler was registered after the first two messages were queued: it sees only the third.
-  expect(await nextMessages(p, 1)).toEqual([['echo', 'third']]);
+  // Handlers registered before run() are installed before anything sent before run() is
+  // delivered (they travel in the INIT frame), so this one sees all three, in order.
+  expect(await nextMessages(p, 3)).toEqual([
+    ['echo', 'first'],
+    ['echo', { second: 2 }],
+    ['echo', 'third'],
+  ]);
 });
 
 test('handlers registered before run() see messages queued after them', async () => {

@@ -60,6 +60,7 @@ test('without a binary for this platform, require() says what is missing', async
   const copy = path.join(tmp, 'no-binary');
   fs.mkdirSync(copy);
   fs.copyFileSync(path.join(root, 'index.js'), path.join(copy, 'index.js'));
+  fs.cpSync(path.join(root, 'lib'), path.join(copy, 'lib'), { recursive: true });
   fs.writeFileSync(path.join(copy, 'proclet.darwin-arm64.node'), '');
   const result = await runNode(['-e', `try { require(${JSON.stringify(copy)}) } catch (e) { console.log(e.code); console.log(e.message) }`]);
   const [code, message] = result.stdout.split('\n');

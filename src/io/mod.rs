@@ -1,5 +1,6 @@
 //! The parent's side of one child's channel: the outgoing queue, the socket, and what it reports.
 
+pub mod batch;
 pub mod connection;
 pub mod event;
 pub mod frame_queue;

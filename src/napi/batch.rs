@@ -1,33 +1,12 @@
-//! Events converted for `lib/session.js`'s dispatcher: `(kinds, payloads, ints)`.
-//!
-//! - `kinds[i]`: a `FrameKind` (a frame from the child) or a `ChannelEvent`.
-//! - `payloads[i]`: the frame's payload as its kind's encoding says (a string for UTF-8 kinds:
-//!   Latin-1, a plain copy, when it is ASCII; a Buffer for byte kinds), the protocol error's
-//!   description, or `undefined`.
-//! - `ints`: two per `Exit`, in order: the code (or -1) and the signal number (or 0).
+//! The dispatcher's arguments as JS values: `src/io/batch.rs` describes them.
 
 use std::ptr;
 
 use napi::bindgen_prelude::*;
 use napi::sys;
 
-use crate::io::Event;
-use crate::protocol::{ChannelEvent, Encoding, Frame, ProtocolError};
-
-/// What becomes one entry of `payloads`.
-enum Payload {
-  None,
-  /// Validated UTF-8 (or ASCII, taken as Latin-1).
-  Utf8(Vec<u8>),
-  /// Raw bytes: a Buffer that takes over the allocation (no copy).
-  Bytes(Vec<u8>),
-}
-
-pub struct Batch {
-  kinds: Vec<u32>,
-  payloads: Vec<Payload>,
-  ints: Vec<i32>,
-}
+pub use crate::io::batch::Batch;
+use crate::io::batch::Payload;
 
 /// The dispatcher's arguments, for the threadsafe function that reports the exit.
 pub type BatchArgs = FnArgs<(Vec<u32>, Payloads, Vec<i32>)>;
@@ -36,59 +15,6 @@ pub type BatchArgs = FnArgs<(Vec<u32>, Payloads, Vec<i32>)>;
 pub struct Payloads(Vec<Payload>);
 
 impl Batch {
-  /// Converts `events`, in order. A payload that does not match its kind's encoding is a
-  /// protocol violation: the batch ends there with a `ProtocolError` (what follows is not
-  /// believed), and the caller must kill the child; an `Exit` is still delivered last.
-  pub fn from_events(events: Vec<Event>) -> (Batch, Option<ProtocolError>) {
-    let mut batch = Batch {
-      kinds: Vec::with_capacity(events.len()),
-      payloads: Vec::with_capacity(events.len()),
-      ints: Vec::new(),
-    };
-    let mut violation = None;
-    for event in events {
-      match event {
-        Event::Frame(_) | Event::Drain | Event::ProtocolError(_) if violation.is_some() => {}
-        Event::Frame(Frame { kind, payload }) => match kind.encoding() {
-          Encoding::Utf8 if !payload.is_ascii() && std::str::from_utf8(&payload).is_err() => {
-            let error = ProtocolError::InvalidUtf8;
-            batch.push(ChannelEvent::ProtocolError as u32, text(error.to_string()));
-            violation = Some(error);
-          }
-          Encoding::Utf8 => batch.push(kind as u32, Payload::Utf8(payload)),
-          Encoding::Bytes => batch.push(kind as u32, Payload::Bytes(payload)),
-          Encoding::Empty => batch.push(kind as u32, Payload::None),
-        },
-        Event::Drain => batch.push(ChannelEvent::Drain as u32, Payload::None),
-        Event::ProtocolError(message) => {
-          batch.push(ChannelEvent::ProtocolError as u32, text(message))
-        }
-        Event::Exit(status) => {
-          batch.push(ChannelEvent::Exit as u32, Payload::None);
-          batch.ints.push(status.code.unwrap_or(-1));
-          batch.ints.push(status.signal.unwrap_or(0));
-        }
-      }
-    }
-    (batch, violation)
-  }
-
-  /// One `ProtocolError` event.
-  pub fn protocol_error(message: String) -> Batch {
-    let mut batch = Batch {
-      kinds: Vec::new(),
-      payloads: Vec::new(),
-      ints: Vec::new(),
-    };
-    batch.push(ChannelEvent::ProtocolError as u32, text(message));
-    batch
-  }
-
-  fn push(&mut self, kind: u32, payload: Payload) {
-    self.kinds.push(kind);
-    self.payloads.push(payload);
-  }
-
   pub fn into_args(self) -> BatchArgs {
     FnArgs::from((self.kinds, Payloads(self.payloads), self.ints))
   }
@@ -105,10 +31,6 @@ impl Batch {
       ])
     }
   }
-}
-
-fn text(message: String) -> Payload {
-  Payload::Utf8(message.into_bytes())
 }
 
 impl ToNapiValue for Payloads {

@@ -54,7 +54,8 @@ pub struct SessionOptions {
 pub struct NativeSession {
   pid: u32,
   child: Arc<ChildProcess>,
-  channel: Rc<LoopChannel>,
+  /// Released by `dispose()`: the socket closes with it, not whenever this object is collected.
+  channel: Option<Rc<LoopChannel>>,
   exit_fn: Option<Arc<ExitFn>>,
   waiter: Option<JoinHandle<()>>,
   cleanup: Option<CleanupHook<LoopChannel>>,
@@ -155,7 +156,7 @@ impl NativeSession {
     Ok(NativeSession {
       pid,
       child: spawned.hand_over(),
-      channel,
+      channel: Some(channel),
       exit_fn: Some(exit_fn),
       waiter: Some(waiter),
       cleanup,
@@ -188,9 +189,10 @@ impl NativeSession {
       Either::A(text) => text.into_bytes(),
       Either::B(bytes) => bytes.to_vec(),
     };
-    let queued = self.channel.outbox.borrow_mut().enqueue(kind, bytes)?;
+    let channel = self.channel()?;
+    let queued = channel.outbox.borrow_mut().enqueue(kind, bytes)?;
     if queued.flush_now {
-      self.channel.flush();
+      channel.flush();
     }
     Ok(queued.below_high_water)
   }
@@ -198,7 +200,9 @@ impl NativeSession {
   /// Writes what `sendFrame` queued, without blocking.
   #[napi]
   pub fn flush(&self) {
-    self.channel.flush();
+    if let Some(channel) = &self.channel {
+      channel.flush();
+    }
   }
 
   /// Sends a signal (a number; `lib/proclet.js` maps names). False if the child already exited.
@@ -233,7 +237,7 @@ impl NativeSession {
   /// Bytes queued for the child and not yet written.
   #[napi(getter)]
   pub fn queued_bytes(&self) -> u32 {
-    let queued = self.channel.outbox.borrow().queued_bytes();
+    let queued = self.channel.as_ref().map_or(0, |c| c.outbox.borrow().queued_bytes());
     queued.min(u32::MAX as usize) as u32
   }
 
@@ -247,6 +251,16 @@ impl NativeSession {
     }
     self.cleanup = None;
     self.exit_fn = None;
+    self.channel = None;
+  }
+}
+
+impl NativeSession {
+  fn channel(&self) -> Result<&Rc<LoopChannel>> {
+    self
+      .channel
+      .as_ref()
+      .ok_or_else(|| error(ErrorCode::Closed, "the channel is closed"))
   }
 }
 
