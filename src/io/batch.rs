@@ -129,7 +129,11 @@ mod tests {
     assert_eq!(violation, Some(ProtocolError::InvalidUtf8));
     assert_eq!(
       batch.kinds,
-      vec![0x01, ChannelEvent::ProtocolError as u32, ChannelEvent::Exit as u32]
+      vec![
+        0x01,
+        ChannelEvent::ProtocolError as u32,
+        ChannelEvent::Exit as u32
+      ]
     );
     assert_eq!(batch.ints, vec![-1, 9]);
   }

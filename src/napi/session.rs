@@ -237,7 +237,10 @@ impl NativeSession {
   /// Bytes queued for the child and not yet written.
   #[napi(getter)]
   pub fn queued_bytes(&self) -> u32 {
-    let queued = self.channel.as_ref().map_or(0, |c| c.outbox.borrow().queued_bytes());
+    let queued = self
+      .channel
+      .as_ref()
+      .map_or(0, |c| c.outbox.borrow().queued_bytes());
     queued.min(u32::MAX as usize) as u32
   }
 
