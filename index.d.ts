@@ -77,8 +77,10 @@ export interface ParentChannel<ToChild = any, ToParent = any> extends EventEmitt
 /** Registers handlers that run inside the child. */
 export interface ChildHandlers<ToChild = any, ToParent = any> {
   /**
-   * Runs `handler` in the child for every message sent after this call (before or after
-   * `run()`); several handlers run in the order they were added.
+   * Runs `handler` in the child for every message that reaches the child from then on; a
+   * handler registered before `run()` also sees every message sent before `run()` (handlers
+   * are installed before those are delivered). Several handlers run in the order they were
+   * added.
    * @throws TypeError (`ERR_PROCLET_INVALID_EVENT`) for events other than `'message'`;
    *   TypeError (`ERR_PROCLET_INVALID_FUNCTION`) for handlers that cannot run elsewhere.
    */

@@ -3,7 +3,7 @@
 //
 // Under istanbul (Jest's default coverage, nyc, babel-plugin-istanbul), instrumented code counts
 // through a per-file function: `cov_1x2y3z().s[4]++`. A shipped function keeps those calls; the
-// child runtime (runtime/child.js) gives each `cov_` name it sees a counter table and, when the
+// child runtime (runtime/coverage.js) gives each `cov_` name it sees a counter table and, when the
 // child ends, sends the counts in a COVERAGE frame (docs/protocol.md). Here they are added to the
 // file's entry in the parent's `__coverage__`, which Jest and nyc read when they write their
 // report, so code that ran in a proclet is reported as covered.

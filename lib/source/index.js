@@ -6,7 +6,7 @@
 //
 // - Helper functions that Babel and TypeScript put at the top of a compiled file
 //   (`_asyncToGenerator`, `_regenerator`, `_objectSpread`, `__awaiter`, `__generator`, ...): the
-//   ones the source names are shipped with it, from lib/helpers.js (generated from Babel's and
+//   ones the source names are shipped with it, from lib/source/helpers.js (generated from Babel's and
 //   tslib's own code). Only what is referenced is added, so a plain function's script is
 //   unchanged. They are embedded rather than loaded from the user's project because a project
 //   that compiles with inline helpers (the default of both tools) need not have @babel/runtime or
