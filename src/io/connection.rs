@@ -1,8 +1,8 @@
 //! The parent's side of one child's fd-3 socket.
 //!
-//! Reading and writing happen on the JS thread, driven by the Node event loop (`src/napi/loop_channel.rs`
-//! watches the socket with a `uv_poll` handle), exactly where Node's own IPC channel does its
-//! I/O: a message from the child wakes the JS thread directly, with no thread in between, and a
+//! Reading and writing happen on the JS thread, driven by the Node event loop
+//! (`src/napi/loop_channel.rs` watches the socket with a `uv_poll` handle), exactly where Node's
+//! own IPC channel does its I/O: a message from the child wakes the JS thread directly, with no thread in between, and a
 //! busy JS thread simply stops reading, so a child flooding a slow listener fills the socket and
 //! then blocks; it never fills the parent's heap. Everything here is non-blocking.
 //!
