@@ -114,6 +114,91 @@ test('a thrown non-Error value becomes an Error that shows it', async () => {
   expect(error.value).toEqual({ reason: 'plain object' });
 });
 
+describe('what the child throws arrives as what it threw', () => {
+  // The values live in the handler (it runs in the child); the parent names one per message.
+  function thrower() {
+    const p = proclet(function () {});
+    p.child.on('message', function ([name, how]) {
+      const values = {
+        undefined: undefined,
+        null: null,
+        NaN: NaN,
+        zero: 0,
+        minusZero: -0,
+        number: 42,
+        infinity: -Infinity,
+        string: 'undefined',
+        empty: '',
+        object: { a: 1, nested: { b: [1, 'two'] } },
+        array: [1, 2],
+        bigint: 10n,
+        boolean: false,
+      };
+      if (how === 'reject') Promise.reject(values[name]);
+      else throw values[name];
+    });
+    return p;
+  }
+
+  test.each([
+    ['undefined', undefined],
+    ['null', null],
+    ['NaN', NaN],
+    ['zero', 0],
+    ['minusZero', -0],
+    ['number', 42],
+    ['infinity', -Infinity],
+    ['string', 'undefined'],
+    ['empty', ''],
+    ['object', { a: 1, nested: { b: [1, 'two'] } }],
+    ['array', [1, 2]],
+    ['bigint', 10n],
+    ['boolean', false],
+  ])('%s, thrown and rejected', async (name, value) => {
+    for (const how of ['throw', 'reject']) {
+      const p = thrower();
+      const errored = next(p.parent, 'error');
+      p.run();
+      p.parent.send([name, how]);
+      const [error] = await errored;
+      expect(error).toBeInstanceOf(Error);
+      expect(error.value).toEqual(value);
+      expect(error.message).toMatch(/threw a non-Error value: /);
+      expect((await p.exited).code).toBe(1);
+    }
+  });
+
+  test('an Error whose properties cannot be read still arrives as its class, name and message', async () => {
+    const { error } = await firstError(function () {
+      const e = new TypeError('half readable');
+      e.kept = 'yes';
+      Object.defineProperty(e, 'broken', {
+        enumerable: true,
+        get() {
+          throw new Error('no reading this');
+        },
+      });
+      throw e;
+    });
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toBe('half readable');
+    expect(error.kept).toBe('yes');
+    expect('broken' in error).toBe(false);
+  });
+
+  test('a Proxy around an Error whose traps throw still arrives as its class and message', async () => {
+    const { error } = await firstError(function () {
+      throw new Proxy(new RangeError('behind a proxy'), {
+        ownKeys() {
+          throw new Error('no keys');
+        },
+      });
+    });
+    expect(error).toBeInstanceOf(RangeError);
+    expect(error.message).toBe('behind a proxy');
+  });
+});
+
 test("a user's own uncaughtException listener in the child takes precedence", async () => {
   const p = proclet(function () {
     process.on('uncaughtException', (e) => {
@@ -156,6 +241,17 @@ test('listener exceptions in the parent do not cost other messages', async () =>
   expect(lines).toContain('uncaught: listener failed on 1');
   expect(lines.filter((l) => l.startsWith('got') || l.startsWith('exit'))).toEqual(['got 2', 'got 3', 'exit 0']);
   expect(result.code).toBe(0);
+});
+
+test("an exception in a parent listener is reported at the user's line, not inside proclet", async () => {
+  const file = fixture('throwing-exit-listener.js');
+  const result = await runNode([file]);
+  expect(result.code).toBe(1);
+  const lines = result.stderr.split('\n');
+  // Node's report starts with the file and line of the throw, then that line and a caret.
+  expect(lines[0]).toBe(`${file}:9`);
+  expect(lines[1]).toBe("  throw new Error('thrown by my exit listener');");
+  expect(result.stderr).toContain('Error: thrown by my exit listener');
 });
 
 test("with no 'error' listener the error goes to stderr and the parent carries on", async () => {

@@ -99,6 +99,42 @@ test('messages sent before run() are queued and delivered, to every handler regi
   ]);
 });
 
+test('a message sent before run() reaches every handler registered before run(), and a closing handler ends the child', async () => {
+  const p = proclet(function () {});
+  p.parent.send('a');
+  p.child.on('message', function (m) {
+    this.send(['h1', m]);
+  });
+  p.child.on('message', function (m) {
+    this.send(['h2', m]);
+    this.close(0);
+  });
+  p.run();
+  expect(await nextMessages(p, 2)).toEqual([
+    ['h1', 'a'],
+    ['h2', 'a'],
+  ]);
+  expect(await p.exited).toEqual({ code: 0, signal: null });
+});
+
+test('a message that reaches the child before any handler exists waits for the first one', async () => {
+  const p = proclet(function () {
+    // Stay alive without handlers until one arrives and closes the child.
+    setInterval(() => {}, 1000);
+    this.send('up');
+  });
+  p.run();
+  p.parent.send('early');
+  const [up] = await nextMessages(p, 1);
+  expect(up).toBe('up');
+  p.child.on('message', function (m) {
+    this.send(['got', m]);
+    this.close(0);
+  });
+  expect(await nextMessages(p, 1)).toEqual([['got', 'early']]);
+  expect(await p.exited).toEqual({ code: 0, signal: null });
+});
+
 test('handlers registered before run() see messages queued after them', async () => {
   const p = proclet(function () {});
   p.child.on('message', function (m) {

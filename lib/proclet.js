@@ -75,10 +75,9 @@ class Proclet {
     } catch (cause) {
       this.#state = 'exited';
       const error = errors.fromNative('run()', cause);
-      process.nextTick(() => {
-        this.#emit('error', error);
-        this.#emit('exit', null, null);
-      });
+      // Two ticks: an 'error' listener that throws does not cost the 'exit'.
+      process.nextTick(() => this.#emit('error', error));
+      process.nextTick(() => this.#emit('exit', null, null));
     }
     return this;
   }
@@ -178,14 +177,10 @@ class Proclet {
     this.#shipped.push({ what: SHIPPED_HANDLER, source: original });
   }
 
-  // Listener exceptions must not cost the rest of the batch: each is rethrown on its own tick,
-  // where it is an ordinary uncaught exception.
+  // A listener that throws throws out of here: lib/session.js delivers the rest of the batch on
+  // the next tick, and Node reports the exception at the user's line.
   #emit(event, ...args) {
-    try {
-      this.parent.emit(event, ...args);
-    } catch (error) {
-      rethrowLater(error);
-    }
+    this.parent.emit(event, ...args);
   }
 }
 

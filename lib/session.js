@@ -76,59 +76,69 @@ class Session {
 
   // Every kind has an arm; kinds the parent never receives (the addon refuses them first) and
   // numbers this build does not know are protocol errors.
-  #dispatch(kinds, payloads, ints) {
-    let n = 0;
-    for (let i = 0; i < kinds.length; i++) {
-      const kind = kinds[i];
-      switch (kind) {
-        case FrameKind.Ready:
-          if (this.#ready) this.#fail('READY was sent twice');
-          this.#ready = true;
-          break;
-        case FrameKind.Message:
-        case FrameKind.Text: {
-          if (!this.#believe(kind)) break;
-          let message;
-          try {
-            message = codec.decode(kind, payloads[i]);
-          } catch (e) {
-            this.#fail(`a message is not valid JSON: ${e.message}`);
-            break;
-          }
-          this.#host.message(message);
-          break;
-        }
-        case FrameKind.Error: {
-          const thrown = this.#believe(kind) && this.#parse(payloads[i], 'an error report');
-          if (thrown) this.#host.error(thrown);
-          break;
-        }
-        case FrameKind.Coverage: {
-          const report = this.#believe(kind) && this.#parse(payloads[i], 'a coverage report');
-          if (report) this.#host.coverage(report);
+  //
+  // A listener that throws is the user's uncaught exception, thrown from the user's own line:
+  // it propagates out of this call unchanged (Node reports it where it was thrown), and what
+  // remains of the batch is delivered on the next tick, after it.
+  #dispatch(kinds, payloads, ints, from = 0) {
+    let i = from;
+    try {
+      for (; i < kinds.length; i++) this.#deliver(kinds[i], payloads[i], ints);
+    } finally {
+      if (i < kinds.length - 1) process.nextTick(() => this.#dispatch(kinds, payloads, ints, i + 1));
+    }
+  }
+
+  #deliver(kind, payload, ints) {
+    switch (kind) {
+      case FrameKind.Ready:
+        if (this.#ready) this.#fail('READY was sent twice');
+        this.#ready = true;
+        break;
+      case FrameKind.Message:
+      case FrameKind.Text: {
+        if (!this.#believe(kind)) break;
+        let message;
+        try {
+          message = codec.decode(kind, payload);
+        } catch (e) {
+          this.#fail(`a message is not valid JSON: ${e.message}`);
           break;
         }
-        case ChannelEvent.Drain:
-          this.#host.drain();
-          break;
-        case ChannelEvent.ProtocolError:
-          this.#fail(payloads[i]);
-          break;
-        case ChannelEvent.Exit: {
-          const code = ints[n] === -1 ? null : ints[n];
-          const signal = ints[n + 1] === 0 ? null : signalName(ints[n + 1]);
-          n += 2;
-          this.#native.dispose();
-          this.#exited = true;
-          this.#host.exit(code, signal, signal !== null && !this.#signalled && !this.#failed);
-          break;
-        }
-        case FrameKind.Handler:
-        case FrameKind.Init:
-        default:
-          this.#fail(`unexpected event kind ${kind}`);
-          break;
+        this.#host.message(message);
+        break;
       }
+      case FrameKind.Error: {
+        const thrown = this.#believe(kind) && this.#parse(payload, 'an error report');
+        if (thrown) this.#host.error(thrown);
+        break;
+      }
+      case FrameKind.Coverage: {
+        const report = this.#believe(kind) && this.#parse(payload, 'a coverage report');
+        if (report) this.#host.coverage(report);
+        break;
+      }
+      case ChannelEvent.Drain:
+        this.#host.drain();
+        break;
+      case ChannelEvent.ProtocolError:
+        this.#fail(payload);
+        break;
+      case ChannelEvent.Exit: {
+        // A batch holds at most one exit, and it comes last: its numbers are the last two.
+        const code = ints[ints.length - 2] === -1 ? null : ints[ints.length - 2];
+        const number = ints[ints.length - 1];
+        const signal = number === 0 ? null : signalName(number);
+        this.#native.dispose();
+        this.#exited = true;
+        this.#host.exit(code, signal, signal !== null && !this.#signalled && !this.#failed);
+        break;
+      }
+      case FrameKind.Handler:
+      case FrameKind.Init:
+      default:
+        this.#fail(`unexpected event kind ${kind}`);
+        break;
     }
   }
 

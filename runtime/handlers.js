@@ -18,17 +18,31 @@ function createHandlers({ caller, context, lifetime, coverage }) {
   const callerDir = path.dirname(callerFile);
   const userRequire = createRequire(callerFile);
   const handlers = [];
+  // Messages that arrived while no handler existed wait for the first one, in order, as Node's
+  // IPC channel holds messages until a 'message' listener appears.
+  let held = [];
 
   /** Registers a handler from its shipped form `{ event, source, method }`. */
   function add({ source, method }) {
     handlers.push(materialize(compile(source, method), method, "child.on('message', handler)"));
     lifetime.setHandlerCount(handlers.length);
+    if (held.length === 0) return;
+    const waiting = held;
+    held = [];
+    for (const message of waiting) {
+      deliver(message);
+      if (lifetime.closing) return;
+    }
   }
 
   // A handler that throws is an uncaught exception, as usual; but it must not unwind through
   // the reader and abandon a half-parsed read (a user's 'uncaughtException' listener keeps the
   // child running). Without such a listener, the fatal path reports it and dispatching stops.
   function deliver(message) {
+    if (handlers.length === 0) {
+      held.push(message);
+      return;
+    }
     for (const handler of handlers) {
       try {
         handler.call(context, message);

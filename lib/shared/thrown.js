@@ -4,8 +4,14 @@
 // (for built-ins), name, message, stack, cause, nested errors and own properties. Both processes
 // use both (docs/protocol.md, ERROR frame).
 //
-// Shape: { error: { name, message, stack?, props, cause?: Thrown, errors?: Thrown[] } }
-//      | { value: <JSON value, or util.inspect text when it has no JSON form> }
+// Shape: Thrown = { error: { name, message, stack?, props, cause?: Thrown, errors?: Thrown[] } }
+//               | { value: <JSON value> }                 a value JSON carries as it is
+//               | { special: 'undefined' | 'NaN' | 'Infinity' | '-Infinity' | '-0' }
+//               | { bigint: '<decimal digits>' }
+//               | { inspected: '<util.inspect text>' }   a symbol, a function, a circular object
+// A thrown value arrives as itself wherever JSON or a tag can carry it (so `Promise.reject(undefined)`
+// and `throw 'undefined'` stay different); an Error arrives as its class, name and message even
+// when some of its properties cannot be read (only those are dropped).
 
 const util = require('util');
 const errors = require('./errors');
@@ -13,30 +19,55 @@ const errors = require('./errors');
 const MAX_DEPTH = 8;
 const BUILTIN_ERRORS = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
 
+/** `read()`, or `fallback` when reading throws (a getter, a Proxy trap). */
+function attempt(read, fallback) {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
+}
+
 function looksLikeError(value) {
-  return (
-    value instanceof Error ||
-    (value !== null && typeof value === 'object' && typeof value.message === 'string' && typeof value.name === 'string')
-  );
+  if (value === null || typeof value !== 'object') return false;
+  return attempt(() => value instanceof Error || (typeof value.message === 'string' && typeof value.name === 'string'), false);
 }
 
 /** Plain data for `value` (an Error or anything thrown). Never throws. */
 function serializeThrown(value, depth = 0) {
-  if (!looksLikeError(value) || depth > MAX_DEPTH) return { value: jsonSafe(value) };
+  if (!looksLikeError(value) || depth > MAX_DEPTH) return serializeValue(value);
+  const constructorName = attempt(() => value.constructor.name, undefined);
   const error = {
-    name: String(value.name),
-    message: String(value.message),
-    stack: typeof value.stack === 'string' ? value.stack : undefined,
+    name: attempt(() => String(value.name), typeof constructorName === 'string' ? constructorName : 'Error'),
+    message: attempt(() => String(value.message), ''),
+    stack: attempt(() => (typeof value.stack === 'string' ? value.stack : undefined), undefined),
     props: {},
   };
-  for (const key of Object.keys(value)) {
+  for (const key of attempt(() => Object.keys(value), [])) {
     if (key === 'errors' || key === 'cause') continue;
-    const safe = jsonSafe(value[key]);
+    const safe = attempt(() => jsonSafe(value[key]), undefined);
     if (safe !== undefined) error.props[key] = safe;
   }
-  if ('cause' in value) error.cause = serializeThrown(value.cause, depth + 1);
-  if (Array.isArray(value.errors)) error.errors = value.errors.map((e) => serializeThrown(e, depth + 1));
+  if (attempt(() => 'cause' in value, false)) {
+    const cause = attempt(() => ({ value: value.cause }), undefined);
+    if (cause) error.cause = serializeThrown(cause.value, depth + 1);
+  }
+  const nested = attempt(() => (Array.isArray(value.errors) ? Array.from(value.errors) : undefined), undefined);
+  if (nested) error.errors = nested.map((e) => serializeThrown(e, depth + 1));
   return { error };
+}
+
+/** A thrown value that is not an Error, tagged where JSON alone would alter it. */
+function serializeValue(value) {
+  if (value === undefined) return { special: 'undefined' };
+  if (typeof value === 'number' && !Number.isFinite(value)) return { special: String(value) };
+  if (Object.is(value, -0)) return { special: '-0' };
+  if (typeof value === 'bigint') return { bigint: value.toString() };
+  try {
+    const text = JSON.stringify(value);
+    if (text !== undefined) return { value: JSON.parse(text) };
+  } catch {}
+  return { inspected: attempt(() => util.inspect(value), '[uninspectable value]') };
 }
 
 function jsonSafe(value) {
@@ -44,14 +75,27 @@ function jsonSafe(value) {
     const text = JSON.stringify(value);
     return text === undefined ? util.inspect(value) : JSON.parse(text);
   } catch {
-    return util.inspect(value);
+    return attempt(() => util.inspect(value), undefined);
   }
+}
+
+const SPECIAL = { undefined: undefined, NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity, '-0': -0 };
+
+/** The value a non-Error `Thrown` carries. */
+function reviveValue(thrown) {
+  if (Object.prototype.hasOwnProperty.call(thrown, 'special') && Object.prototype.hasOwnProperty.call(SPECIAL, thrown.special)) {
+    return SPECIAL[thrown.special];
+  }
+  if (typeof thrown.bigint === 'string' && /^-?\d+$/.test(thrown.bigint)) return BigInt(thrown.bigint);
+  if (typeof thrown.inspected === 'string') return thrown.inspected;
+  return thrown.value;
 }
 
 /** The Error for what `serializeThrown` produced in process `pid`. */
 function reviveThrown(thrown, pid) {
-  if (thrown && typeof thrown === 'object' && thrown.error) return reviveError(thrown.error, pid);
-  return errors.nonErrorThrown(pid, thrown && typeof thrown === 'object' ? thrown.value : undefined);
+  if (thrown === null || typeof thrown !== 'object') return errors.nonErrorThrown(pid, undefined);
+  if (thrown.error && typeof thrown.error === 'object') return reviveError(thrown.error, pid);
+  return errors.nonErrorThrown(pid, reviveValue(thrown));
 }
 
 function reviveError(data, pid) {
