@@ -79,8 +79,12 @@ export interface ChildHandlers<ToChild = any, ToParent = any> {
   /**
    * Runs `handler` in the child for every message that reaches the child from then on; a
    * handler registered before `run()` also sees every message sent before `run()` (handlers
-   * are installed before those are delivered). Several handlers run in the order they were
-   * added.
+   * are installed before those are delivered), and a message that arrives while the child has no
+   * handler waits for the first one. Several handlers run in the order they were added.
+   *
+   * While it has handlers the child stays alive waiting for messages, and keeps the parent's
+   * event loop alive: end it with `this.close(code)` in a handler, `proclet.kill()`, or
+   * `proclet.unref()`.
    * @throws TypeError (`ERR_PROCLET_INVALID_EVENT`) for events other than `'message'`;
    *   TypeError (`ERR_PROCLET_INVALID_FUNCTION`) for handlers that cannot run elsewhere.
    */

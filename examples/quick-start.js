@@ -5,7 +5,7 @@ const p = new Proclet(function () {
 });
 p.child.on('message', function (m) {
   this.send(m * 2);
-  this.close(0);
+  this.close(0); // without this, the child waits for more messages, and the parent waits for it
 });
 p.parent.on('message', (m) => {
   if (m === 'ready') p.parent.send(21);
