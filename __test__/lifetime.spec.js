@@ -92,3 +92,26 @@ async function waitUntil(condition, timeoutMs) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe('a child handler that never calls this.close()', () => {
+  test('keeps the child alive after its answer, until p.kill()', async () => {
+    const p = proclet(function () {});
+    p.child.on('message', function (m) {
+      this.send(m * 2);
+    });
+    p.run();
+    p.parent.send(21);
+    expect(await nextMessages(p, 1)).toEqual([42]);
+    // Still running: signal 0 only checks that the process exists.
+    expect(() => process.kill(p.pid, 0)).not.toThrow();
+    expect(p.kill()).toBe(true);
+    expect(await p.exited).toEqual({ code: null, signal: 'SIGTERM' });
+  });
+
+  test('p.unref() lets the parent script exit by itself (and the child with it)', async () => {
+    const result = await runNode([path.join(__dirname, 'fixtures', 'forgot-close.js')]);
+    expect(result.hung).toBe(false);
+    expect(result.stdout).toBe('42\n');
+    expect(result.code).toBe(0);
+  });
+});
