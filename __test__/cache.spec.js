@@ -12,7 +12,8 @@ const { runNode, fixture } = require('./helpers');
 let tmp;
 const uid = process.getuid();
 const cacheDir = () => path.join(tmp, `proclet-${uid}`);
-const cacheFiles = () => fs.readdirSync(cacheDir()).sort();
+// The scripts (the directory also holds .lock and .swept, for cleanup).
+const cacheFiles = () => fs.readdirSync(cacheDir()).filter((name) => name.endsWith('.cjs')).sort();
 
 beforeEach(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'proclet-cache-test-'));
@@ -129,4 +130,50 @@ test('eight processes starting the same function at once all run and leave one c
   expect(files).toHaveLength(1);
   const contents = fs.readFileSync(path.join(cacheDir(), files[0]));
   expect(files[0]).toBe(`${crypto.createHash('sha512').update(contents).digest('hex')}.cjs`);
+});
+
+describe('cleanup', () => {
+  const DAY = 24 * 60 * 60 * 1000;
+  /** A script-named file last used `days` ago. */
+  function script(days, text = `old ${days}`) {
+    const file = path.join(cacheDir(), `${crypto.createHash('sha512').update(text).digest('hex')}.cjs`);
+    fs.writeFileSync(file, text, { mode: 0o600 });
+    const then = new Date(Date.now() - days * DAY);
+    fs.utimesSync(file, then, then);
+    return file;
+  }
+
+  test('scripts unused for 7 days are removed; recent ones and the one that runs stay', async () => {
+    fs.mkdirSync(cacheDir(), { mode: 0o700 });
+    const stale = script(8);
+    const recent = script(6);
+    expect(await answer('a')).toBe('genuine');
+    expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.existsSync(recent)).toBe(true);
+    expect(cacheFiles()).toHaveLength(2);
+  });
+
+  test('a directory is swept at most once a day', async () => {
+    fs.mkdirSync(cacheDir(), { mode: 0o700 });
+    expect(await answer('a')).toBe('genuine');
+    const stale = script(8);
+    // Another process, the same day: the marker says the sweep is done.
+    expect(await answer('b')).toBe('other');
+    expect(fs.existsSync(stale)).toBe(true);
+    // A day later it runs again.
+    const yesterday = new Date(Date.now() - 2 * DAY);
+    fs.utimesSync(path.join(cacheDir(), '.swept'), yesterday, yesterday);
+    expect(await answer('b')).toBe('other');
+    expect(fs.existsSync(stale)).toBe(false);
+  });
+
+  test('reusing a script counts as a use', async () => {
+    expect(await answer('a')).toBe('genuine');
+    const [name] = cacheFiles();
+    const file = path.join(cacheDir(), name);
+    const old = new Date(Date.now() - 30 * DAY);
+    fs.utimesSync(file, old, old);
+    expect(await answer('a')).toBe('genuine');
+    expect(Date.now() - fs.statSync(file).mtimeMs).toBeLessThan(DAY);
+  });
 });

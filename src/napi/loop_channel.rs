@@ -18,6 +18,8 @@ use super::batch::Batch;
 use super::raw::{self, JsCallback, Poll, Teardown};
 use crate::io::{Connection, Event, Outbox, READ_BUDGET};
 use crate::process::ExitStatus;
+use crate::protocol::FrameKind;
+use crate::script::cache::CacheLease;
 
 pub struct LoopChannel {
   /// The dispatcher (`lib/session.js`); `None` once released.
@@ -29,10 +31,12 @@ pub struct LoopChannel {
   /// A write from JS emptied the queue past the high-water mark: `Drain` goes out with the next
   /// batch (never synchronously inside `send`).
   drain_pending: Cell<bool>,
+  /// Keeps cache sweeps away until the child has loaded its script (its READY frame).
+  lease: RefCell<Option<CacheLease>>,
 }
 
 impl LoopChannel {
-  pub fn new(callback: JsCallback, connection: Connection) -> Rc<LoopChannel> {
+  pub fn new(callback: JsCallback, connection: Connection, lease: CacheLease) -> Rc<LoopChannel> {
     Rc::new(LoopChannel {
       callback: RefCell::new(Some(callback)),
       connection: RefCell::new(connection),
@@ -40,6 +44,7 @@ impl LoopChannel {
       poll: RefCell::new(None),
       watching: Cell::new(0),
       drain_pending: Cell::new(false),
+      lease: RefCell::new(Some(lease)),
     })
   }
 
@@ -131,11 +136,16 @@ impl LoopChannel {
     let batch = self.convert(events);
     self.close();
     self.callback.borrow_mut().take();
+    self.lease.borrow_mut().take();
     batch
   }
 
   /// Converts events for JS; a payload that breaks its kind's encoding ends the conversation.
   fn convert(&self, events: Vec<Event>) -> Batch {
+    let ready = |e: &Event| matches!(e, Event::Frame(frame) if frame.kind == FrameKind::Ready);
+    if self.lease.borrow().is_some() && events.iter().any(ready) {
+      self.lease.borrow_mut().take();
+    }
     let (batch, violation) = Batch::from_events(events);
     if let Some(error) = violation {
       self
@@ -191,6 +201,9 @@ impl LoopChannel {
     let _ = self.connection.borrow().child().kill(libc::SIGKILL);
     self.outbox.borrow_mut().close();
     self.close();
+    if let Ok(mut lease) = self.lease.try_borrow_mut() {
+      lease.take();
+    }
   }
 }
 

@@ -26,6 +26,7 @@ use super::raw::{CleanupHook, JsCallback};
 use crate::io::{Connection, Event};
 use crate::process::{spawn_child, ChildProcess, ExitStatus, SpawnRequest};
 use crate::protocol::FrameKind;
+use crate::script::cache::MAX_UNUSED;
 use crate::script::{worker_script, CacheDir, SourceForm};
 
 /// Reports the child's exit from the waiter thread. Not callee-handled: the dispatcher never
@@ -77,6 +78,11 @@ impl NativeSession {
     let script = worker_script(&options.source, form);
     let cache = CacheDir::open(&CacheDir::default_path())
       .map_err(|e| error(ErrorCode::Cache, e.to_string()))?;
+    cache.sweep_if_due(MAX_UNUSED);
+    // Held until the child has loaded its script (READY), so no sweep removes it first.
+    let lease = cache
+      .lease()
+      .map_err(|e| error(ErrorCode::Cache, e.to_string()))?;
     let path = cache
       .store(script.as_bytes())
       .map_err(|e| error(ErrorCode::Cache, e.to_string()))?;
@@ -111,7 +117,7 @@ impl NativeSession {
     // SAFETY: on the JS thread with a live function value.
     let callback = unsafe { JsCallback::new(env.raw(), on_events.raw()) }
       .map_err(|e| error(ErrorCode::Internal, e))?;
-    let channel = LoopChannel::new(callback, connection);
+    let channel = LoopChannel::new(callback, connection, lease);
     let event_loop = env
       .get_uv_event_loop()
       .map_err(|e| error(ErrorCode::Internal, e.reason))?;

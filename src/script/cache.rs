@@ -10,12 +10,22 @@
 //!   replaced.
 //! - files are written to a temporary name in the same directory and renamed into place, so a
 //!   reader (another process, a Jest worker) sees either no file or a complete one.
+//!
+//! Cleanup: a file's modification time is its last use (`store` touches a file it reuses).
+//! [`CacheDir::sweep_if_due`] removes files unused for [`MAX_UNUSED`], at most once per
+//! [`SWEEP_INTERVAL`] per process and per directory. A process about to run a file holds a
+//! [`CacheLease`] (a shared `flock` on `.lock`) from before `store` until the child has loaded
+//! it; a sweep takes the lock exclusively and without waiting, so it never runs while anyone may
+//! be about to start a script: it skips that turn instead.
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha512};
 
@@ -117,6 +127,81 @@ impl CacheDir {
     &self.path
   }
 
+  /// Takes a shared lock that keeps sweeps away until the guard is dropped: hold it from before
+  /// `store` until the child has loaded its script.
+  pub fn lease(&self) -> Result<CacheLease, CacheError> {
+    let path = self.path.join(LOCK_FILE);
+    let file = lock_file(&path).map_err(|source| CacheError::Io {
+      path: path.clone(),
+      operation: "open the lock file",
+      source,
+    })?;
+    flock(&file, libc::LOCK_SH).map_err(|source| CacheError::Io {
+      path,
+      operation: "lock",
+      source,
+    })?;
+    Ok(CacheLease { _file: file })
+  }
+
+  /// Removes the scripts (and leftover temporary files) not used for `max_unused`, unless this
+  /// process checked less than [`SWEEP_INTERVAL`] ago, the directory was swept that recently
+  /// (the `.swept` marker), or a lease is held. Never fails: cleanup is best effort. Returns how
+  /// many files were removed.
+  pub fn sweep_if_due(&self, max_unused: Duration) -> usize {
+    let now = unix_seconds(SystemTime::now());
+    let interval = SWEEP_INTERVAL.as_secs();
+    if NEXT_SWEEP_CHECK.fetch_max(now + interval, Ordering::Relaxed) > now {
+      return 0;
+    }
+    let marker = self.path.join(SWEPT_MARKER);
+    if let Ok(meta) = fs::symlink_metadata(&marker) {
+      if meta.mtime() > 0 && (meta.mtime() as u64) + interval > now {
+        return 0;
+      }
+    }
+    self.sweep(max_unused)
+  }
+
+  /// The sweep itself, under an exclusive lock taken without waiting.
+  fn sweep(&self, max_unused: Duration) -> usize {
+    let Ok(lock) = lock_file(&self.path.join(LOCK_FILE)) else {
+      return 0;
+    };
+    if flock(&lock, libc::LOCK_EX | libc::LOCK_NB).is_err() {
+      return 0;
+    }
+    let Some(cutoff) = SystemTime::now().checked_sub(max_unused) else {
+      return 0;
+    };
+    let mut removed = 0;
+    if let Ok(entries) = fs::read_dir(&self.path) {
+      for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(is_script_name(&name) || name.starts_with(".tmp-")) {
+          continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        let old = meta.modified().is_ok_and(|m| m < cutoff);
+        if meta.is_file() && meta.uid() == self.uid && old && fs::remove_file(entry.path()).is_ok()
+        {
+          removed += 1;
+        }
+      }
+    }
+    // Touched last: a sweep that could not lock is retried by the next process that checks.
+    let _ = OpenOptions::new()
+      .create(true)
+      .truncate(false)
+      .write(true)
+      .mode(0o600)
+      .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+      .open(self.path.join(SWEPT_MARKER))
+      .and_then(|f| f.set_modified(SystemTime::now()));
+    removed
+  }
+
   /// Returns the path of a file holding exactly `contents`, named by their SHA-512. An existing
   /// file is reused only after it is verified; otherwise it is (re)written atomically.
   pub fn store(&self, contents: &[u8]) -> Result<PathBuf, CacheError> {
@@ -124,6 +209,7 @@ impl CacheDir {
     if self.holds(&path, contents) {
       return Ok(path);
     }
+
     let io_err = |operation, source| CacheError::Io {
       path: path.clone(),
       operation,
@@ -144,7 +230,8 @@ impl CacheDir {
     Ok(path)
   }
 
-  /// True if `path` is a regular file we own, not writable by others, with exactly `contents`.
+  /// True if `path` is a regular file we own, not writable by others, with exactly `contents`;
+  /// then it is touched, as used now.
   fn holds(&self, path: &Path, contents: &[u8]) -> bool {
     let Ok(mut file) = OpenOptions::new()
       .read(true)
@@ -163,8 +250,62 @@ impl CacheDir {
     {
       return false;
     }
-    same_contents(&mut file, contents)
+    if !same_contents(&mut file, contents) {
+      return false;
+    }
+    // Its last use, for the sweep (best effort: a file we cannot touch is still good to run).
+    let _ = file.set_modified(SystemTime::now());
+    true
   }
+}
+
+/// Files unused this long are removed by a sweep.
+pub const MAX_UNUSED: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// A process checks whether a sweep is due at most this often; a directory is swept at most
+/// this often.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
+const LOCK_FILE: &str = ".lock";
+const SWEPT_MARKER: &str = ".swept";
+
+/// When this process may next check for a due sweep (Unix seconds).
+static NEXT_SWEEP_CHECK: AtomicU64 = AtomicU64::new(0);
+
+/// Keeps sweeps from removing scripts while held (a shared `flock`, released on drop).
+pub struct CacheLease {
+  _file: File,
+}
+
+fn lock_file(path: &Path) -> io::Result<File> {
+  OpenOptions::new()
+    .create(true)
+    .truncate(false)
+    .read(true)
+    .write(true)
+    .mode(0o600)
+    .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+    .open(path)
+}
+
+fn flock(file: &File, operation: i32) -> io::Result<()> {
+  loop {
+    // SAFETY: a valid open descriptor owned by `file`.
+    if unsafe { libc::flock(file.as_raw_fd(), operation) } == 0 {
+      return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    if err.kind() != io::ErrorKind::Interrupted {
+      return Err(err);
+    }
+  }
+}
+
+/// `<128 hex digits>.cjs`, as [`file_name`] makes them.
+fn is_script_name(name: &str) -> bool {
+  name.len() == 132 && name.ends_with(".cjs") && name[..128].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn unix_seconds(time: SystemTime) -> u64 {
+  time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 fn same_contents(file: &mut File, expected: &[u8]) -> bool {
@@ -222,6 +363,62 @@ mod tests {
       "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a\
        2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f.cjs"
     );
+  }
+
+  fn age(path: &Path, days: u64) {
+    let file = File::options().write(true).open(path).unwrap();
+    let then = SystemTime::now() - Duration::from_secs(days * 24 * 60 * 60);
+    file.set_modified(then).unwrap();
+  }
+
+  #[test]
+  fn a_sweep_removes_scripts_unused_for_a_week_and_keeps_the_rest() {
+    let (_root, dir) = private_dir();
+    let old = dir.store(b"old();").unwrap();
+    let recent = dir.store(b"recent();").unwrap();
+    let other = dir.path().join("not-ours.txt");
+    fs::write(&other, b"x").unwrap();
+    age(&old, 8);
+    age(&recent, 6);
+    age(&other, 30);
+    assert_eq!(dir.sweep(MAX_UNUSED), 1);
+    assert!(!old.exists());
+    assert!(recent.exists());
+    assert!(other.exists(), "only proclet's own file names are swept");
+  }
+
+  #[test]
+  fn reusing_a_script_counts_as_using_it() {
+    let (_root, dir) = private_dir();
+    let path = dir.store(b"reused();").unwrap();
+    age(&path, 8);
+    dir.store(b"reused();").unwrap();
+    assert_eq!(dir.sweep(MAX_UNUSED), 0);
+    assert!(path.exists());
+  }
+
+  #[test]
+  fn no_sweep_while_a_process_is_about_to_run_a_script() {
+    let (_root, dir) = private_dir();
+    let path = dir.store(b"starting();").unwrap();
+    age(&path, 8);
+    let lease = dir.lease().unwrap();
+    assert_eq!(dir.sweep(MAX_UNUSED), 0);
+    assert!(path.exists());
+    drop(lease);
+    assert_eq!(dir.sweep(MAX_UNUSED), 1);
+  }
+
+  #[test]
+  fn a_directory_swept_today_is_not_swept_again() {
+    let (_root, dir) = private_dir();
+    dir.sweep(MAX_UNUSED);
+    let path = dir.store(b"later();").unwrap();
+    age(&path, 8);
+    // The marker says the directory was swept now; the per-process check is reset for the test.
+    NEXT_SWEEP_CHECK.store(0, Ordering::Relaxed);
+    assert_eq!(dir.sweep_if_due(MAX_UNUSED), 0);
+    assert!(path.exists());
   }
 
   #[test]
