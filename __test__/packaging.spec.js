@@ -1,6 +1,7 @@
 'use strict';
-// What ships: `npm pack` gives a tarball that installs into a fresh folder and works without a
-// Rust toolchain; without a binary for the platform, the loader says what is missing.
+// What ships: `npm pack` gives a tarball without install scripts that installs into a fresh folder
+// and works without a Rust toolchain; without a binary for the platform, the loader says what is
+// missing.
 
 const { execFile } = require('child_process');
 const fs = require('fs');
@@ -19,27 +20,64 @@ afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function npm(args, options) {
+/** Runs a command; resolves with its output, rejects with it on a non-zero exit. */
+function run(command, args, options) {
   return new Promise((resolve, reject) => {
-    execFile('npm', args, { maxBuffer: 64 << 20, ...options }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`npm ${args.join(' ')} failed: ${error.message}\n${stderr}`));
-      else resolve(stdout);
+    execFile(command, args, { maxBuffer: 64 << 20, ...options }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stderr}`));
+      else resolve({ stdout, stderr });
     });
   });
 }
 
-test('the packed tarball installs into a fresh folder and runs with no Rust toolchain', async () => {
-  const packed = JSON.parse(await npm(['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: root }));
-  const files = packed[0].files.map((f) => f.path).sort();
+// What npm may run when a package is installed (prepare: for git and folder installs; npm >= 11
+// asks users to approve these).
+const INSTALL_TIME_SCRIPTS = ['preinstall', 'install', 'postinstall', 'preprepare', 'prepare', 'postprepare'];
+
+test('the packed tarball has no install scripts, installs into a fresh folder and runs with no Rust toolchain', async () => {
+  const manifestFile = path.join(root, 'package.json');
+  const manifestText = fs.readFileSync(manifestFile, 'utf8');
+  const manifest = JSON.parse(manifestText);
+
+  // With scripts, as a release is packed: prepack builds and leaves out `prepare`, postpack
+  // puts package.json back as it was.
+  await run('npm', ['pack', '--pack-destination', tmp], { cwd: root });
+  expect(fs.readFileSync(manifestFile, 'utf8')).toBe(manifestText);
+  expect(fs.existsSync(path.join(root, 'package.json.prepack'))).toBe(false);
+
+  const tarball = path.join(tmp, `${manifest.name}-${manifest.version}.tgz`);
+  const { stdout: listing } = await run('tar', ['-tzf', tarball]);
+  const files = listing
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => f.replace(/^package\//, ''))
+    .sort();
   expect(files).toEqual(
     expect.arrayContaining(['index.js', 'index.d.ts', 'package.json', 'README.md', `proclet.${process.platform}-${process.arch}-gnu.node`]),
   );
   expect(files.some((f) => f.startsWith('src/') || f.startsWith('__test__/') || f === 'Cargo.toml')).toBe(false);
+  // npm would run `node-gyp rebuild` on install for a binding.gyp.
+  expect(files).not.toContain('binding.gyp');
+
+  // The packed package.json is the checkout's without the install-time scripts.
+  const packed = JSON.parse((await run('tar', ['-xzOf', tarball, 'package/package.json'])).stdout);
+  for (const script of INSTALL_TIME_SCRIPTS) expect(packed.scripts ?? {}).not.toHaveProperty(script);
+  const expected = structuredClone(manifest);
+  for (const script of INSTALL_TIME_SCRIPTS) delete expected.scripts[script];
+  expect(packed).toEqual(expected);
 
   const app = path.join(tmp, 'app');
   fs.mkdirSync(app);
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
-  await npm(['install', '--no-audit', '--no-fund', '--offline', path.join(tmp, packed[0].filename)], { cwd: app });
+  // --foreground-scripts: a script that runs prints its "> proclet@x.y.z <event>" banner; npm >= 11
+  // lists the ones it skipped for lack of approval ("install-scripts").
+  const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--offline', '--foreground-scripts', tarball], { cwd: app });
+  const output = installed.stdout + installed.stderr;
+  expect(output).not.toMatch(/install-scripts|allowScripts/);
+  expect(output).not.toMatch(/^> proclet@/m);
+  expect(fs.readdirSync(path.join(app, 'node_modules', 'proclet')).sort()).toEqual(
+    [...new Set(files.map((f) => f.split('/')[0]))].sort(),
+  );
 
   // Only node's own directory and the system's on PATH: no cargo, no rustc.
   const env = { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: tmp };

@@ -3,7 +3,10 @@
 // compiled file (`_asyncToGenerator`, `__awaiter`, ...), one entry per top-level declaration, so
 // that proclet can ship the few a function refers to along with its source (lib/source/index.js).
 //
-//   node scripts/generate-helpers.js        (dev dependencies: @babel/core, tslib)
+//   node scripts/generate-helpers.js [FILE]           writes FILE (package-root relative; default HELPERS_FILE)
+//   node scripts/generate-helpers.js --check [FILE]   exits 1 if FILE differs from what it would write
+//
+// Dev dependencies: @babel/core, tslib.
 //
 // Babel helpers are taken exactly as Babel inlines them into a file, under the names it gives
 // them there (`_objectSpread` for the objectSpread2 helper, `_regeneratorDefine2`, ...).
@@ -13,12 +16,17 @@
 // Decorator helpers are left out: large, and a decorated class inside a shipped function is
 // rare (such a function then gets proclet's explanation that the helper is missing).
 
+// The generated file, relative to the package root (.ci/run names it too).
+const HELPERS_FILE = 'lib/source/helpers.js';
+
 const fs = require('fs');
 const path = require('path');
 const babel = require('@babel/core');
 
 const root = path.join(__dirname, '..');
-const out = path.join(root, 'lib', 'source', 'helpers.js');
+const args = process.argv.slice(2);
+const check = args.includes('--check');
+const out = path.resolve(root, args.find((a) => a !== '--check') ?? HELPERS_FILE);
 
 const babelVersion = require('@babel/helpers/package.json').version;
 const tslibVersion = require('tslib/package.json').version;
@@ -177,8 +185,23 @@ exports.babel = ${JSON.stringify(babelTable, null, 1)};
 /** @type {Record<string, { code: string, deps: string[] }>} tslib's, by name (\`__awaiter\`, ...). */
 exports.tslib = ${JSON.stringify(tslibTable, null, 1)};
 `;
-fs.mkdirSync(path.dirname(out), { recursive: true });
-fs.writeFileSync(out, text);
-console.log(
-  `wrote ${path.relative(root, out)}: ${Object.keys(babelTable).length} Babel and ${Object.keys(tslibTable).length} tslib declarations, ${text.length} bytes`,
-);
+if (check) {
+  let current = null;
+  try {
+    current = fs.readFileSync(out, 'utf8');
+  } catch (error) {
+    if (error.code !== 'ENOENT') throw error;
+  }
+  if (current === text) {
+    console.log(`${path.relative(root, out)} is up to date`);
+  } else {
+    console.log(`${path.relative(root, out)} ${current === null ? 'is missing' : 'differs from what scripts/generate-helpers.js generates'}: run node scripts/generate-helpers.js`);
+    process.exitCode = 1;
+  }
+} else {
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, text);
+  console.log(
+    `wrote ${path.relative(root, out)}: ${Object.keys(babelTable).length} Babel and ${Object.keys(tslibTable).length} tslib declarations, ${text.length} bytes`,
+  );
+}
