@@ -1,138 +1,773 @@
 /// <reference types="node" />
 import { EventEmitter } from 'events';
 
+// ---- values ---------------------------------------------------------------------------------------
+
 /**
- * Any value that survives `JSON.stringify` / `JSON.parse`: what `send` accepts and what
- * `'message'` listeners receive.
+ * Any value that survives `JSON.stringify` / `JSON.parse`: what `send`, `emit`, `call` and
+ * `run` accept and what the other side receives (a `Date` arrives as its ISO string, `undefined`
+ * properties are dropped).
+ *
+ * @example
+ * ```ts
+ * const job: JsonValue = { id: 7, tags: ['a', 'b'], done: false, parent: null };
+ * ```
  */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /**
- * `this` inside the worker function and inside every child handler (arrow functions get it
- * lexically, so `() => this.send(1)` works too).
+ * The stable `code` of every error proclet throws, rejects with or reports on `'error'`.
  *
- * @typeParam ToParent - what the child sends to the parent.
+ * - `ERR_PROCLET_INVALID_FUNCTION` (TypeError): a worker, handler, listener or method that is not a
+ *   function that can be shipped as source (native, bound, class, Proxy), or `expose()` given
+ *   something other than an object of functions.
+ * - `ERR_PROCLET_INVALID_OPTION` (TypeError): a bad or unknown constructor option, or a bad
+ *   `callWith` option.
+ * - `ERR_PROCLET_INVALID_MESSAGE` (TypeError): a message, event argument, call argument or `run`
+ *   argument with no JSON form (circular, BigInt, function, symbol, `undefined`).
+ * - `ERR_PROCLET_MESSAGE_TOO_LARGE` (RangeError): one message over 2^29 - 24 bytes.
+ * - `ERR_PROCLET_INVALID_EVENT` (TypeError): an event name that is not a non-empty string.
+ * - `ERR_PROCLET_RESERVED_EVENT` (TypeError): emitting a reserved event name.
+ * - `ERR_PROCLET_INVALID_METHOD` (TypeError): a method name that is not a non-empty string.
+ * - `ERR_PROCLET_DUPLICATE_METHOD` (TypeError): a method name exposed twice on the same side.
+ * - `ERR_PROCLET_UNKNOWN_METHOD` (Error): the other side exposes no method of that name.
+ * - `ERR_PROCLET_CALL_TIMEOUT` (Error): a `callWith({ timeout })` got no answer in time.
+ * - `ERR_PROCLET_CHANNEL_CLOSED` (Error): the other side has ended (or never started).
+ * - `ERR_PROCLET_ALREADY_STARTED` (Error): `run()` called twice.
+ * - `ERR_PROCLET_START_TIMEOUT` (Error): the child was not ready within `startTimeout` ms.
+ * - `ERR_PROCLET_INVALID_SIGNAL` (TypeError): `kill()` with an unknown signal.
+ * - `ERR_PROCLET_INVALID_EXIT_CODE` (TypeError): `this.close(code)` with a non-integer code.
+ * - `ERR_PROCLET_SPAWN`, `ERR_PROCLET_CACHE` (Error, on `'error'`): the child could not be started.
+ * - `ERR_PROCLET_PROTOCOL` (Error, on `'error'`): the child broke the message protocol (it is killed).
+ * - `ERR_PROCLET_CHILD_KILLED` (Error, on `'error'`): the child died of a signal proclet did not send.
+ * - `ERR_PROCLET_CLOSURE` (ReferenceError, on `'error'`): shipped code used a variable of the
+ *   parent's scope, which does not exist in the child.
+ * - `ERR_PROCLET_BINARY_MISSING` (Error, thrown by `require('proclet')`): no native addon for
+ *   this platform.
+ * - `ERR_PROCLET_INTERNAL` (Error): a bug in proclet; please report it.
  */
-export interface ChildContext<ToParent = any> {
+export type ProcletErrorCode =
+  | 'ERR_PROCLET_INVALID_FUNCTION'
+  | 'ERR_PROCLET_INVALID_OPTION'
+  | 'ERR_PROCLET_INVALID_MESSAGE'
+  | 'ERR_PROCLET_MESSAGE_TOO_LARGE'
+  | 'ERR_PROCLET_INVALID_EVENT'
+  | 'ERR_PROCLET_RESERVED_EVENT'
+  | 'ERR_PROCLET_INVALID_METHOD'
+  | 'ERR_PROCLET_DUPLICATE_METHOD'
+  | 'ERR_PROCLET_UNKNOWN_METHOD'
+  | 'ERR_PROCLET_CALL_TIMEOUT'
+  | 'ERR_PROCLET_CHANNEL_CLOSED'
+  | 'ERR_PROCLET_ALREADY_STARTED'
+  | 'ERR_PROCLET_START_TIMEOUT'
+  | 'ERR_PROCLET_INVALID_SIGNAL'
+  | 'ERR_PROCLET_INVALID_EXIT_CODE'
+  | 'ERR_PROCLET_SPAWN'
+  | 'ERR_PROCLET_CACHE'
+  | 'ERR_PROCLET_PROTOCOL'
+  | 'ERR_PROCLET_CHILD_KILLED'
+  | 'ERR_PROCLET_CLOSURE'
+  | 'ERR_PROCLET_BINARY_MISSING'
+  | 'ERR_PROCLET_INTERNAL';
+
+/**
+ * An error proclet throws or reports. Errors thrown in the child (uncaught, or by a method the
+ * parent called) arrive revived as real errors with the child's `name`, `message`, `stack`,
+ * `cause`, `code` and own properties, so `code` may also be the child's own.
+ *
+ * @example
+ * ```ts
+ * p.parent.on('error', (error: ProcletError) => {
+ *   if (error.code === 'ERR_PROCLET_START_TIMEOUT') console.error('child hung at start');
+ * });
+ * ```
+ */
+export interface ProcletError extends Error {
+  /** An {@link ProcletErrorCode} for proclet's own errors; whatever the child set for its errors. */
+  code?: ProcletErrorCode | (string & {});
+}
+
+/**
+ * How the child ended: `code` is null when it was killed by `signal` (its name; a number for a
+ * signal without one, e.g. a real-time signal); both are null when it never started.
+ */
+export interface ProcletExit {
+  /** The exit code, or null when the child was killed by a signal or never started. */
+  code: number | null;
+  /** The signal that killed the child (name, or number when it has none), else null. */
+  signal: NodeJS.Signals | number | null;
+}
+
+/**
+ * What `new Proclet(worker, options)` accepts **today**: only these three options exist; any
+ * other key is refused at runtime (TypeError `ERR_PROCLET_INVALID_OPTION`) and at compile time.
+ *
+ * @example
+ * ```ts
+ * new Proclet(worker, { wildcard: true, delimiter: ':', startTimeout: 5_000 });
+ * ```
+ */
+export interface ProcletOptions {
   /**
-   * Sends a message to the parent (any JSON value). Returns false once more than about 1 MiB
-   * waits to be written; the message is still queued and will be delivered.
-   * @throws TypeError (`ERR_PROCLET_INVALID_MESSAGE`) for values with no JSON form.
+   * Pattern event names on both sides, as EventEmitter2 does: with `wildcard: true`,
+   * `on('job.*', fn)` matches `job.done` (`*` is one segment, `**` any number of segments).
+   * Default false: `*` is an ordinary character.
+   */
+  wildcard?: boolean;
+  /** The segment separator of patterns: a non-empty string without `*`. Default `'.'`. */
+  delimiter?: string;
+  /**
+   * Milliseconds for the child to become ready after `run()`; past it the child is killed,
+   * `ready` rejects and `'error'` gets `ERR_PROCLET_START_TIMEOUT`. Default 30000; 0 = no limit.
+   */
+  startTimeout?: number;
+}
+
+/** Options of `callWith`: a time limit and/or a way to give up. */
+export interface CallOptions {
+  /**
+   * Milliseconds to wait for the result (0 or absent: no limit). Past it the promise rejects with
+   * `ERR_PROCLET_CALL_TIMEOUT` and the method's `this.signal` aborts on the other side.
+   */
+  timeout?: number;
+  /**
+   * Aborting it rejects the promise with `signal.reason` (at once if already aborted) and aborts
+   * the method's `this.signal` on the other side.
+   */
+  signal?: AbortSignal;
+}
+
+// ---- method maps ------------------------------------------------------------------------------
+
+/**
+ * A map of method names to their signatures: the shape of `ChildMethods` / `ParentMethods`.
+ * The default, `Record<string, (...args: any[]) => any>`, lets any name be called with anything.
+ * Declare yours as a type or an interface; results may be declared as Promises (callers get them
+ * unwrapped, implementations may return either).
+ *
+ * @example
+ * ```ts
+ * interface ChildApi { resize(image: string, width: number): Promise<string> }
+ * interface ParentApi { lookup(key: string): number | undefined }
+ * const p = new Proclet<any, any, ChildApi, ParentApi>(function () {});
+ * ```
+ */
+export type MethodMap = Record<string, (...args: any[]) => any>;
+
+/** The names of the methods in `M` that can be called (its string keys). */
+export type MethodName<M> = Extract<keyof M, string>;
+
+/** The arguments of the method `K` of `M` (its `this` parameter left out). */
+export type MethodParameters<M, K extends keyof M> = M[K] extends (...args: infer A) => any ? A : never;
+
+/** What a call to the method `K` of `M` resolves with: its return type, unwrapped from a Promise. */
+export type MethodResult<M, K extends keyof M> = M[K] extends (...args: any[]) => infer R ? Awaited<R> : never;
+
+/**
+ * Implementations of some of the methods of `M`, for `expose()`: each runs with `this` = `This` and
+ * may return its result or a Promise of it.
+ */
+export type MethodImplementations<M, This> = {
+  [K in keyof M]?: M[K] extends (...args: infer A) => infer R
+    ? (this: This, ...args: A) => Awaited<R> | PromiseLike<Awaited<R>>
+    : never;
+};
+
+/**
+ * `this` inside a method the parent exposes (`proclet.parent.expose`).
+ */
+export interface ParentMethodContext {
+  /**
+   * The `AbortSignal` of the call being served (also after `await`): it aborts when the caller
+   * times out or aborts, or when the child exits. A method that ignores it runs on; its late
+   * result is dropped.
+   */
+  readonly signal: AbortSignal | undefined;
+}
+
+/** `E`, unless it is one of the `Reserved` names (then `never`, a compile error at the call site). */
+export type UnreservedEvent<E, Reserved> = E extends Reserved ? never : E;
+
+/** Event names the child cannot emit (`this.emit`): the parent's own events use them. */
+export type ReservedFromChild = 'message' | 'error' | 'exit' | 'drain' | 'spawn' | 'restart' | 'stdout' | 'stderr';
+
+/** Event names the parent cannot emit into the child (`proclet.child.emit`). */
+export type ReservedToChild = 'message' | 'stop';
+
+// ---- the child's side ---------------------------------------------------------------------------
+
+/**
+ * `this` inside the worker function and inside every child handler and exposed child method
+ * (arrow functions get it lexically, so `() => this.send(1)` works too).
+ *
+ * @typeParam ToParent - what the child sends to the parent (`this.send`).
+ * @typeParam ParentMethods - the methods the parent exposes (`this.call`).
+ * @typeParam ToChild - what the parent sends to the child (`this.on('message')`).
+ * @typeParam ChildMethods - the methods the child exposes (`this.expose`).
+ *
+ * @example
+ * ```ts
+ * function worker(this: ChildContext<string, { lookup(key: string): number }>) {
+ *   this.on('job', async (key: string) => this.send(`value ${await this.call('lookup', key)}`));
+ * }
+ * ```
+ */
+export interface ChildContext<ToParent = any, ParentMethods extends object = MethodMap, ToChild = any, ChildMethods extends object = MethodMap> {
+  /**
+   * Sends a message to the parent's `'message'` listeners. Returns false once more than about
+   * 1 MiB waits to be written (the message is still queued and will be delivered), and after
+   * `close()` (the message is dropped).
+   * @throws TypeError (`ERR_PROCLET_INVALID_MESSAGE`) for values with no JSON form; RangeError
+   *   (`ERR_PROCLET_MESSAGE_TOO_LARGE`) over 2^29 - 24 bytes.
+   * @example
+   * ```ts
+   * this.send({ progress: 0.5 });
+   * ```
    */
   send(message: ToParent): boolean;
   /**
-   * Delivers every message sent before this call, then exits the child with `code`.
+   * Fires `event` in the parent: its listeners get `...args` (JSON values). Returns false past the
+   * high-water mark, like `send`. The parent's own event names are reserved (a compile error here).
+   * @throws TypeError (`ERR_PROCLET_RESERVED_EVENT`) for `'message'`, `'error'`, `'exit'`, `'drain'`,
+   *   `'spawn'`, `'restart'`, `'stdout'`, `'stderr'`; TypeError (`ERR_PROCLET_INVALID_EVENT`) for
+   *   an empty name; TypeError (`ERR_PROCLET_INVALID_MESSAGE`) for arguments with no JSON form.
+   * @example
+   * ```ts
+   * this.emit('progress', 42, 'resizing');
+   * ```
+   */
+  emit<E extends string>(event: UnreservedEvent<E, ReservedFromChild>, ...args: any[]): boolean;
+  /**
+   * Calls a method the parent exposed (`proclet.parent.expose`) with `args` (JSON values);
+   * resolves with its result (awaited if it returned a Promise). The child stays alive meanwhile.
+   * @throws TypeError (`ERR_PROCLET_INVALID_METHOD`) for an empty name, TypeError
+   *   (`ERR_PROCLET_INVALID_MESSAGE`) for arguments with no JSON form (both synchronously).
+   * @returns a promise that rejects with the method's error revived, `ERR_PROCLET_UNKNOWN_METHOD`,
+   *   or `ERR_PROCLET_CHANNEL_CLOSED` when the parent goes away first.
+   * @example
+   * ```ts
+   * const price = await this.call('lookup', 'apples');
+   * ```
+   */
+  call<K extends MethodName<ParentMethods>>(name: K, ...args: MethodParameters<ParentMethods, K>): Promise<MethodResult<ParentMethods, K>>;
+  /**
+   * `call` with a time limit (`timeout`, in ms) and/or an `AbortSignal`.
+   * @throws TypeError (`ERR_PROCLET_INVALID_OPTION`) for a bad `timeout` or `signal`, and what
+   *   `call` throws.
+   * @returns a promise that also rejects with `ERR_PROCLET_CALL_TIMEOUT`, or the signal's reason.
+   * @example
+   * ```ts
+   * const price = await this.callWith({ timeout: 1000 }, 'lookup', 'apples');
+   * ```
+   */
+  callWith<K extends MethodName<ParentMethods>>(
+    options: CallOptions,
+    name: K,
+    ...args: MethodParameters<ParentMethods, K>
+  ): Promise<MethodResult<ParentMethods, K>>;
+  /**
+   * Registers a handler from inside the child: `'message'` for the parent's messages, any other
+   * name (or pattern, with `wildcard`) for the events of `proclet.child.emit`. Handlers get the
+   * sender's id after the event's arguments: `0` for the parent. While it has handlers the child
+   * stays alive: end it with `this.close()`.
+   * @throws TypeError (`ERR_PROCLET_INVALID_EVENT`) for an empty name, TypeError
+   *   (`ERR_PROCLET_INVALID_FUNCTION`) for a non-function.
+   * @example
+   * ```ts
+   * this.on('message', (job) => this.send(work(job)));
+   * this.on('shutdown', () => this.close(0));
+   * ```
+   */
+  on(event: 'message', handler: ChildHandler<ToChild, ToParent, ParentMethods, ChildMethods>): this;
+  on<E extends string>(
+    event: UnreservedEvent<E, 'message'>,
+    handler: (this: ChildContext<ToParent, ParentMethods, ToChild, ChildMethods>, ...args: any[]) => unknown,
+  ): this;
+  /**
+   * Removes a handler added with `this.on` (the last one added, if it was added several times).
+   * @throws TypeError (`ERR_PROCLET_INVALID_EVENT`) for an empty name.
+   * @example
+   * ```ts
+   * this.off('message', onMessage);
+   * ```
+   */
+  off(event: string, handler: (...args: any[]) => unknown): this;
+  /**
+   * Registers a handler for every message (as the event `'message'`) and event that reaches the
+   * child, in order: `handler(event, ...args, from)`, before the event's own handlers.
+   * @throws TypeError (`ERR_PROCLET_INVALID_FUNCTION`) for a non-function.
+   * @example
+   * ```ts
+   * this.onAny((event, ...args) => console.log('got', event, args));
+   * ```
+   */
+  onAny(handler: (this: ChildContext<ToParent, ParentMethods, ToChild, ChildMethods>, event: string, ...args: any[]) => unknown): this;
+  /**
+   * Exposes methods from inside the child, for the parent's `proclet.child.call`; `this` in them
+   * is this context (`this.signal` is the call's AbortSignal).
+   * @throws TypeError (`ERR_PROCLET_INVALID_FUNCTION`) for a non-object or a non-function value,
+   *   TypeError (`ERR_PROCLET_DUPLICATE_METHOD`) for a name already exposed.
+   * @example
+   * ```ts
+   * this.expose({ add: (a: number, b: number) => a + b });
+   * ```
+   */
+  expose(methods: MethodImplementations<ChildMethods, ChildContext<ToParent, ParentMethods, ToChild, ChildMethods>>): this;
+  /**
+   * Resolves once everything sent so far (messages, events, calls) is written to the channel.
+   * @example
+   * ```ts
+   * this.send(bigResult);
+   * await this.flush();
+   * ```
+   */
+  flush(): Promise<void>;
+  /**
+   * Delivers every message sent before this call, lets stdout/stderr drain, then exits the child
+   * with `code`. Messages sent afterwards are dropped.
    * @param code - exit code, an integer (default 0).
+   * @throws TypeError (`ERR_PROCLET_INVALID_EXIT_CODE`) for a non-integer code.
+   * @example
+   * ```ts
+   * this.close(1);
+   * ```
    */
   close(code?: number): void;
+  /**
+   * Inside an exposed method: the `AbortSignal` of the call being served (also after `await`); it
+   * aborts when the parent times out, aborts, or goes away. Elsewhere undefined.
+   * @example
+   * ```ts
+   * this.expose({ async slow() { while (!this.signal?.aborted) await step(); } });
+   * ```
+   */
+  readonly signal: AbortSignal | undefined;
+  /** This worker's id: `1` for a lone Proclet. */
+  readonly id: number;
 }
 
-/** The worker function: runs once, in the child, with `this` bound to the context. */
-export type WorkerFunction<ToParent = any> = (this: ChildContext<ToParent>) => unknown;
+/**
+ * The worker function: runs once, in the child, with `this` bound to the context and the
+ * arguments of `run(...args)`. Its return value is ignored; a returned Promise that rejects is an
+ * unhandled rejection (reported to `'error'`, the child exits 1).
+ *
+ * @typeParam Args - the worker's parameters, which `run(...args)` must match.
+ * @example
+ * ```ts
+ * const worker: WorkerFunction<string, MethodMap, any, MethodMap, [name: string]> = function (name) {
+ *   this.send(`hello ${name}`);
+ * };
+ * ```
+ */
+export type WorkerFunction<
+  ToParent = any,
+  ParentMethods extends object = MethodMap,
+  ToChild = any,
+  ChildMethods extends object = MethodMap,
+  Args extends unknown[] = any[],
+> = (this: ChildContext<ToParent, ParentMethods, ToChild, ChildMethods>, ...args: Args) => unknown;
 
-/** A child-side handler: runs in the child for each message from the parent. */
-export type ChildHandler<ToChild = any, ToParent = any> = (this: ChildContext<ToParent>, message: ToChild) => unknown;
+/**
+ * A child-side `'message'` handler: runs in the child for each message from the parent, with the
+ * sender's id (`0`, the parent) after the message.
+ *
+ * @example
+ * ```ts
+ * const double: ChildHandler<number, number> = function (n) { this.send(n * 2); };
+ * ```
+ */
+export type ChildHandler<ToChild = any, ToParent = any, ParentMethods extends object = MethodMap, ChildMethods extends object = MethodMap> = (
+  this: ChildContext<ToParent, ParentMethods, ToChild, ChildMethods>,
+  message: ToChild,
+  from: number,
+) => unknown;
 
-/** Listeners of the parent-side events. */
+// ---- the parent's side --------------------------------------------------------------------------
+
+/** Listeners of the parent-side events proclet itself emits (plus `'message'`). */
 export interface ParentEvents<ToParent = any> {
-  /** A message from the child. */
+  /** A message from the child (`this.send`). */
   message: (message: ToParent) => void;
   /**
    * An uncaught exception or unhandled rejection in the child, revived as a real `Error` with the
    * child's `name`, `message`, `stack`, `cause` and own properties; also spawn failures
-   * (`ERR_PROCLET_SPAWN`, `ERR_PROCLET_CACHE`), protocol violations (`ERR_PROCLET_PROTOCOL`) and
-   * deaths by a signal proclet did not send (`ERR_PROCLET_CHILD_KILLED`). Without a listener the
-   * error is written to stderr and the parent carries on.
+   * (`ERR_PROCLET_SPAWN`, `ERR_PROCLET_CACHE`), `ERR_PROCLET_START_TIMEOUT`, protocol violations
+   * (`ERR_PROCLET_PROTOCOL`) and deaths by a signal proclet did not send
+   * (`ERR_PROCLET_CHILD_KILLED`). Without a listener the error is written to stderr and the
+   * parent carries on.
    */
-  error: (error: Error & { code?: string }) => void;
+  error: (error: ProcletError) => void;
   /**
-   * The child exited, after every message it sent was delivered. `code` is null when it was
-   * killed by `signal` (its name; a number for a signal without one, e.g. a real-time signal);
-   * both are null when it never started.
+   * The child exited, after every message it sent was delivered; always the last event. `code` is
+   * null when it was killed by `signal` (its name; a number for a signal without one); both are
+   * null when it never started.
    */
   exit: (code: number | null, signal: NodeJS.Signals | number | null) => void;
-  /** The outgoing queue emptied after `send` returned false. */
+  /** The outgoing queue emptied after `send` (or `child.emit`) returned false. */
   drain: () => void;
 }
 
-/** The parent's side of the channel. An EventEmitter restricted to the events above. */
-export interface ParentChannel<ToChild = any, ToParent = any> extends EventEmitter {
-  on<E extends keyof ParentEvents<ToParent>>(event: E, listener: ParentEvents<ToParent>[E]): this;
-  once<E extends keyof ParentEvents<ToParent>>(event: E, listener: ParentEvents<ToParent>[E]): this;
-  off<E extends keyof ParentEvents<ToParent>>(event: E, listener: ParentEvents<ToParent>[E]): this;
-  addListener<E extends keyof ParentEvents<ToParent>>(event: E, listener: ParentEvents<ToParent>[E]): this;
-  removeListener<E extends keyof ParentEvents<ToParent>>(event: E, listener: ParentEvents<ToParent>[E]): this;
-  prependListener<E extends keyof ParentEvents<ToParent>>(event: E, listener: ParentEvents<ToParent>[E]): this;
+/** The names of the events in {@link ParentEvents}: other listeners use them at their peril. */
+export type ParentEventName = keyof ParentEvents;
+
+/** A listener for an event the child emits (`this.emit(event, ...args)`). */
+export type ChildEventListener = (...args: any[]) => void;
+
+/**
+ * The parent's side of the channel, `proclet.parent`: an EventEmitter with the child's messages
+ * (`'message'`), the lifecycle events (`'error'`, `'exit'`, `'drain'`) and every event the child
+ * emits (any other name, or a pattern with `wildcard: true`), plus `send`, `flush`, `expose`,
+ * `onAny` and `messages`.
+ *
+ * @typeParam ToChild - what the parent sends (`send`).
+ * @typeParam ToParent - what the child sends (`'message'`, `messages()`).
+ * @typeParam ParentMethods - the methods the parent exposes to the child (`expose`).
+ *
+ * @example
+ * ```ts
+ * p.parent.on('message', (m) => console.log(m));
+ * p.parent.on('progress', (percent: number) => bar.update(percent));
+ * p.parent.on('exit', (code, signal) => console.log('child exited', code, signal));
+ * ```
+ */
+export interface ParentChannel<ToChild = any, ToParent = any, ParentMethods extends object = MethodMap> extends EventEmitter {
   /**
-   * Sends a message to the child. Messages sent before `run()` are queued and delivered once the
-   * child runs. Never blocks: returns false once more than 1 MiB waits to be written (the message
-   * is still queued); wait for `'drain'` before sending more.
+   * Adds a listener: `'message'`, `'error'`, `'exit'`, `'drain'` with their own signatures; any
+   * other name for the child's events (`this.emit(name, ...args)`), patterns with `wildcard`.
+   * @throws TypeError (`ERR_PROCLET_INVALID_EVENT`) for an empty name.
+   * @example
+   * ```ts
+   * p.parent.on('job.*', (id: number) => console.log('job event', id)); // with wildcard: true
+   * ```
+   */
+  on<E extends ParentEventName>(event: E, listener: ParentEvents<ToParent>[E]): this;
+  on<E extends string | symbol>(event: UnreservedEvent<E, ParentEventName>, listener: ChildEventListener): this;
+  /**
+   * `on`, removed after its first call.
+   * @example
+   * ```ts
+   * p.parent.once('exit', (code) => console.log(code));
+   * ```
+   */
+  once<E extends ParentEventName>(event: E, listener: ParentEvents<ToParent>[E]): this;
+  once<E extends string | symbol>(event: UnreservedEvent<E, ParentEventName>, listener: ChildEventListener): this;
+  /**
+   * Removes a listener added with `on` or `once`.
+   * @example
+   * ```ts
+   * p.parent.off('message', onMessage);
+   * ```
+   */
+  off<E extends ParentEventName>(event: E, listener: ParentEvents<ToParent>[E]): this;
+  off<E extends string | symbol>(event: UnreservedEvent<E, ParentEventName>, listener: ChildEventListener): this;
+  /** Same as `on`. */
+  addListener<E extends ParentEventName>(event: E, listener: ParentEvents<ToParent>[E]): this;
+  addListener<E extends string | symbol>(event: UnreservedEvent<E, ParentEventName>, listener: ChildEventListener): this;
+  /** Same as `off`. */
+  removeListener<E extends ParentEventName>(event: E, listener: ParentEvents<ToParent>[E]): this;
+  removeListener<E extends string | symbol>(event: UnreservedEvent<E, ParentEventName>, listener: ChildEventListener): this;
+  /** `on`, but the listener runs before those already added (exact names only, not patterns). */
+  prependListener<E extends ParentEventName>(event: E, listener: ParentEvents<ToParent>[E]): this;
+  prependListener<E extends string | symbol>(event: UnreservedEvent<E, ParentEventName>, listener: ChildEventListener): this;
+  /** `once`, but the listener runs before those already added (exact names only, not patterns). */
+  prependOnceListener<E extends ParentEventName>(event: E, listener: ParentEvents<ToParent>[E]): this;
+  prependOnceListener<E extends string | symbol>(event: UnreservedEvent<E, ParentEventName>, listener: ChildEventListener): this;
+  /**
+   * Sends a message to the child's `'message'` handlers. Messages sent before `run()` are queued
+   * and delivered once the child runs. Never blocks: returns false once more than 1 MiB waits to
+   * be written (the message is still queued); wait for `'drain'` before sending more.
    * @throws TypeError (`ERR_PROCLET_INVALID_MESSAGE`) for values with no JSON form (circular,
    *   BigInt, functions, symbols, `undefined`); Error (`ERR_PROCLET_CHANNEL_CLOSED`) once the
    *   child has exited; RangeError (`ERR_PROCLET_MESSAGE_TOO_LARGE`) over 2^29 - 24 bytes.
+   * @example
+   * ```ts
+   * if (!p.parent.send({ job: 1 })) await once(p.parent, 'drain');
+   * ```
    */
   send(message: ToChild): boolean;
+  /**
+   * Resolves when everything sent so far (before `run()` included) has been written to the
+   * channel.
+   * @returns a promise that rejects with `ERR_PROCLET_CHANNEL_CLOSED` if the child ends first.
+   * @example
+   * ```ts
+   * p.parent.send(bigPayload);
+   * await p.parent.flush();
+   * ```
+   */
+  flush(): Promise<void>;
+  /**
+   * Methods that run **in the parent**, callable from the child with `this.call(name, ...args)`.
+   * `this` in them is `{ signal }`, the call's AbortSignal. Can be called several times (before
+   * or after `run()`), each name once.
+   * @throws TypeError (`ERR_PROCLET_INVALID_FUNCTION`) for a non-object or a non-function value,
+   *   TypeError (`ERR_PROCLET_DUPLICATE_METHOD`) for a name already exposed.
+   * @example
+   * ```ts
+   * p.parent.expose({ lookup: (key: string) => cache.get(key) });
+   * ```
+   */
+  expose(methods: MethodImplementations<ParentMethods, ParentMethodContext>): this;
+  /**
+   * Runs `listener(event, ...args)` for every message (as the event `'message'`) and every event
+   * from the child, in order, before their own listeners. Lifecycle events (`'error'`, `'exit'`,
+   * `'drain'`) are not included.
+   * @throws TypeError (`ERR_PROCLET_INVALID_FUNCTION`) for a non-function.
+   * @example
+   * ```ts
+   * p.parent.onAny((event, ...args) => log(event, args));
+   * ```
+   */
+  onAny(listener: (event: string, ...args: any[]) => void): this;
+  /**
+   * Removes a listener added with `onAny`.
+   * @example
+   * ```ts
+   * p.parent.offAny(log);
+   * ```
+   */
+  offAny(listener: (event: string, ...args: any[]) => void): this;
+  /**
+   * The child's messages from now on, in order; ends after the final `'exit'`. While the consumer
+   * is more than 1,000 messages behind, the channel is not read (the child's `send` returns false
+   * and its writes wait), so memory stays bounded. `break` ends the iteration.
+   * @example
+   * ```ts
+   * for await (const message of p.parent.messages()) console.log(message);
+   * ```
+   */
+  messages(): AsyncIterableIterator<ToParent>;
 }
 
-/** Registers handlers that run inside the child. */
-export interface ChildHandlers<ToChild = any, ToParent = any> {
+/**
+ * The child's side, seen from the parent: `proclet.child`. Handlers and methods registered here
+ * are shipped as source and run **inside the child** (they see none of the parent's variables);
+ * `emit` and `call` reach them there.
+ *
+ * @example
+ * ```ts
+ * p.child.on('resize', function (width: number) { this.send(width * 2); });
+ * p.child.emit('resize', 640);
+ * ```
+ */
+export interface ChildHandlers<ToChild = any, ToParent = any, ChildMethods extends object = MethodMap, ParentMethods extends object = MethodMap> {
   /**
-   * Runs `handler` in the child for every message that reaches the child from then on; a
-   * handler registered before `run()` also sees every message sent before `run()` (handlers
-   * are installed before those are delivered), and a message that arrives while the child has no
-   * handler waits for the first one. Several handlers run in the order they were added.
+   * Runs `handler` in the child for `event`: `'message'` for the parent's messages, any other
+   * name (or pattern, with `wildcard`) for the events of `child.emit`. The handler gets the
+   * event's arguments, then the sender's id (`0`, the parent); `this` is the child context. A
+   * handler registered before `run()` also sees everything sent before `run()`, and a message or
+   * event that arrives while the child has no handler waits for the first one. Several handlers
+   * run in the order they were added.
    *
    * While it has handlers the child stays alive waiting for messages, and keeps the parent's
    * event loop alive: end it with `this.close(code)` in a handler, `proclet.kill()`, or
    * `proclet.unref()`.
-   * @throws TypeError (`ERR_PROCLET_INVALID_EVENT`) for events other than `'message'`;
-   *   TypeError (`ERR_PROCLET_INVALID_FUNCTION`) for handlers that cannot run elsewhere.
+   * @throws TypeError (`ERR_PROCLET_INVALID_EVENT`) for an empty name; TypeError
+   *   (`ERR_PROCLET_INVALID_FUNCTION`) for handlers that cannot run elsewhere; Error
+   *   (`ERR_PROCLET_CHANNEL_CLOSED`) once the child has exited.
+   * @example
+   * ```ts
+   * p.child.on('message', function (m, from) { this.send(`got ${m} from ${from}`); });
+   * ```
    */
-  on(event: 'message', handler: ChildHandler<ToChild, ToParent>): this;
+  on(event: 'message', handler: ChildHandler<ToChild, ToParent, ParentMethods, ChildMethods>): this;
+  on<E extends string>(
+    event: UnreservedEvent<E, 'message'>,
+    handler: (this: ChildContext<ToParent, ParentMethods, ToChild, ChildMethods>, ...args: any[]) => unknown,
+  ): this;
+  /**
+   * Runs `handler(event, ...args, from)` in the child for every message (as `'message'`) and
+   * event that arrives there, before the event's own handlers.
+   * @throws TypeError (`ERR_PROCLET_INVALID_FUNCTION`); Error (`ERR_PROCLET_CHANNEL_CLOSED`) once
+   *   the child has exited.
+   * @example
+   * ```ts
+   * p.child.onAny(function (event, ...args) { this.emit('seen', event, args.length); });
+   * ```
+   */
+  onAny(handler: (this: ChildContext<ToParent, ParentMethods, ToChild, ChildMethods>, event: string, ...args: any[]) => unknown): this;
+  /**
+   * Fires `event` in the child: its handlers get `...args` (JSON values) and the sender id `0`.
+   * Queued before `run()`, ordered with messages and calls. Returns false past the high-water
+   * mark, like `send`. `'message'` and `'stop'` are reserved (a compile error here).
+   * @throws TypeError (`ERR_PROCLET_RESERVED_EVENT`) for `'message'` or `'stop'`; TypeError
+   *   (`ERR_PROCLET_INVALID_EVENT`) for an empty name; TypeError (`ERR_PROCLET_INVALID_MESSAGE`)
+   *   for arguments with no JSON form; Error (`ERR_PROCLET_CHANNEL_CLOSED`) once the child has
+   *   exited.
+   * @example
+   * ```ts
+   * p.child.emit('config', { verbose: true });
+   * ```
+   */
+  emit<E extends string>(event: UnreservedEvent<E, ReservedToChild>, ...args: any[]): boolean;
+  /**
+   * Methods that run **in the child** (shipped as source, like handlers), callable with
+   * `child.call`; `this` in them is the child context (`this.signal` is the call's AbortSignal).
+   * Each name can be exposed once; several calls add up.
+   * @throws TypeError (`ERR_PROCLET_INVALID_FUNCTION`) for a non-object or a method that cannot
+   *   run elsewhere (nothing is exposed then); TypeError (`ERR_PROCLET_DUPLICATE_METHOD`) for a
+   *   name already exposed; Error (`ERR_PROCLET_CHANNEL_CLOSED`) once the child has exited.
+   * @example
+   * ```ts
+   * p.child.expose({ async resize(image: string, width: number) { return `${image}@${width}`; } });
+   * ```
+   */
+  expose(methods: MethodImplementations<ChildMethods, ChildContext<ToParent, ParentMethods, ToChild, ChildMethods>>): this;
+  /**
+   * Calls a method the child exposed with `args` (JSON values); resolves with its result
+   * (awaited in the child if it returned a Promise). Calls made before `run()` wait for the child.
+   * @throws TypeError (`ERR_PROCLET_INVALID_METHOD`) for an empty name, TypeError
+   *   (`ERR_PROCLET_INVALID_MESSAGE`) for arguments with no JSON form (both synchronously).
+   * @returns a promise that rejects with the method's error revived faithfully,
+   *   `ERR_PROCLET_UNKNOWN_METHOD`, or `ERR_PROCLET_CHANNEL_CLOSED` when the child ends first.
+   * @example
+   * ```ts
+   * const thumbnail = await p.child.call('resize', image, 640);
+   * ```
+   */
+  call<K extends MethodName<ChildMethods>>(name: K, ...args: MethodParameters<ChildMethods, K>): Promise<MethodResult<ChildMethods, K>>;
+  /**
+   * `call` with a time limit (`timeout`, in ms) and/or an `AbortSignal`; either one aborts the
+   * method's `this.signal` in the child.
+   * @throws TypeError (`ERR_PROCLET_INVALID_OPTION`) for a bad `timeout` or `signal`, and what
+   *   `call` throws.
+   * @returns a promise that also rejects with `ERR_PROCLET_CALL_TIMEOUT`, or the signal's reason.
+   * @example
+   * ```ts
+   * await p.child.callWith({ timeout: 5_000, signal: AbortSignal.timeout(10_000) }, 'resize', image, 640);
+   * ```
+   */
+  callWith<K extends MethodName<ChildMethods>>(
+    options: CallOptions,
+    name: K,
+    ...args: MethodParameters<ChildMethods, K>
+  ): Promise<MethodResult<ChildMethods, K>>;
 }
 
+// ---- the Proclet ------------------------------------------------------------------------------
+
 /**
- * Runs one function as a separate Node.js process, with messaging both ways.
+ * Runs one function as a separate Node.js process, with messages, named events and calls both
+ * ways.
  *
- * @typeParam ToChild - messages the parent sends (checked by `parent.send` and child handlers).
- * @typeParam ToParent - messages the child sends (checked by `this.send` and `'message'`).
+ * Without type arguments everything is permissive (`any` messages, any method name) and the
+ * worker's parameters are inferred, so `run(...args)` is checked against them. With type
+ * arguments, `Args` is not inferred (TypeScript infers all or none): pass it as the fifth one to
+ * keep `run` checked.
+ *
+ * @typeParam ToChild - messages the parent sends (checked by `parent.send` and `'message'` handlers).
+ * @typeParam ToParent - messages the child sends (checked by `this.send`, `'message'`, `messages()`).
+ * @typeParam ChildMethods - methods the child exposes (`child.expose`, `child.call`).
+ * @typeParam ParentMethods - methods the parent exposes (`parent.expose`, `this.call`).
+ * @typeParam Args - the worker's parameters (`run(...args)`).
  *
  * @example
- * ```js
- * const { Proclet } = require('proclet');
- * const p = new Proclet(function () { this.send('ready'); });
- * p.child.on('message', function (m) { this.send(m * 2); this.close(0); });
- * p.parent.on('message', (m) => { if (m === 'ready') p.parent.send(21); else console.log(m); });
- * p.parent.on('exit', (code) => console.log('child exited', code));
- * p.run();
+ * ```ts
+ * import { Proclet, ChildContext } from 'proclet';
+ *
+ * interface ChildApi { resize(image: string, width: number): Promise<string> }
+ * interface ParentApi { lookup(key: string): number }
+ *
+ * const p = new Proclet<string, string, ChildApi, ParentApi, [prefix: string]>(
+ *   async function (prefix) {
+ *     this.send(`${prefix}: ${await this.call('lookup', 'width')}`);
+ *   },
+ *   { startTimeout: 10_000 },
+ * );
+ * p.child.expose({ async resize(image, width) { return `${image}@${width}`; } });
+ * p.parent.expose({ lookup: (key) => key.length });
+ * p.parent.on('message', (m) => console.log(m));
+ * p.run('worker');
+ * await p.ready;
+ * console.log(await p.child.call('resize', 'cat.png', 640));
+ * p.kill();
+ * console.log(await p.exited);
  * ```
  */
-export declare class Proclet<ToChild = any, ToParent = any> {
+export declare class Proclet<
+  ToChild = any,
+  ToParent = any,
+  ChildMethods extends object = MethodMap,
+  ParentMethods extends object = MethodMap,
+  Args extends unknown[] = any[],
+> {
   /**
-   * @param fn - the worker. Its source runs in a fresh process: it sees none of the parent's
-   *   variables; `require()` resolves from the file that created the Proclet.
+   * @param worker - the worker function. Its source runs in a fresh process: it sees none of the
+   *   parent's variables; `require()` and `import()` resolve from the file that created the
+   *   Proclet. Only functions are accepted today (no script paths or URLs).
+   * @param options - see {@link ProcletOptions}: only `wildcard`, `delimiter`, `startTimeout` exist.
    * @throws TypeError (`ERR_PROCLET_INVALID_FUNCTION`) for a missing argument, a non-function, a
-   *   native or bound function, or a class.
+   *   native or bound function, a Proxy, or a class; TypeError (`ERR_PROCLET_INVALID_OPTION`) for
+   *   a bad or unknown option.
+   * @example
+   * ```ts
+   * const p = new Proclet(function (this: ChildContext, config: { name: string }) {
+   *   this.send(`hello ${config.name}`);
+   * });
+   * p.run({ name: 'proclet' });
+   * ```
    */
-  constructor(fn: WorkerFunction<ToParent>);
-  /** The parent's side: events from the child and `send` to it. */
-  readonly parent: ParentChannel<ToChild, ToParent>;
-  /** The child's side: handlers that run inside the child. */
-  readonly child: ChildHandlers<ToChild, ToParent>;
+  constructor(worker: WorkerFunction<ToParent, ParentMethods, ToChild, ChildMethods, Args>, options?: ProcletOptions);
+  /** The parent's side: the child's messages and events, lifecycle events, `send`, `expose`. */
+  readonly parent: ParentChannel<ToChild, ToParent, ParentMethods>;
+  /** The child's side: handlers and methods that run inside the child, `emit` and `call` to them. */
+  readonly child: ChildHandlers<ToChild, ToParent, ChildMethods, ParentMethods>;
   /** The child's process id, once `run()` was called (undefined before, or if spawning failed). */
   readonly pid: number | undefined;
   /**
-   * Starts the child. Spawn failures arrive as `'error'` then `'exit'`.
-   * @throws Error (`ERR_PROCLET_ALREADY_RUNNING`) when called twice.
+   * Resolves when the child has started and its runtime is connected. Rejects on spawn failure
+   * (`ERR_PROCLET_SPAWN`, `ERR_PROCLET_CACHE`), `ERR_PROCLET_START_TIMEOUT`, or
+   * `ERR_PROCLET_CHANNEL_CLOSED` when the child exits before it was ready. Never an unhandled
+   * rejection by itself. Stays pending until `run()`.
+   * @example
+   * ```ts
+   * p.run();
+   * await p.ready;
+   * ```
    */
-  run(): this;
+  readonly ready: Promise<void>;
+  /**
+   * Resolves with how the child ended, right after the final `'exit'` event. Never rejects.
+   * @example
+   * ```ts
+   * const { code, signal } = await p.exited;
+   * ```
+   */
+  readonly exited: Promise<ProcletExit>;
+  /**
+   * Starts the child and calls the worker with `args` (JSON values). Spawn failures arrive as
+   * `'error'` then `'exit'` (and reject `ready`).
+   * @throws Error (`ERR_PROCLET_ALREADY_STARTED`) when called twice; TypeError
+   *   (`ERR_PROCLET_INVALID_MESSAGE`) for arguments with no JSON form.
+   * @example
+   * ```ts
+   * new Proclet(function (a: number, b: number) { this.send(a + b); }).run(1, 2);
+   * ```
+   */
+  run(...args: Args): this;
   /**
    * Sends a signal to the child (default `'SIGTERM'`). Returns false if it is not running.
    * @throws TypeError (`ERR_PROCLET_INVALID_SIGNAL`) for unknown signals.
+   * @example
+   * ```ts
+   * p.kill('SIGKILL');
+   * ```
    */
   kill(signal?: NodeJS.Signals | number): boolean;
-  /** Lets the parent's event loop exit while the child runs (the child then ends with it). */
+  /**
+   * Lets the parent's event loop exit while the child runs (the child then ends with it).
+   * @example
+   * ```ts
+   * new Proclet(function () { setInterval(() => this.send('tick'), 1000); }).unref().run();
+   * ```
+   */
   unref(): this;
-  /** Undoes `unref()`: the running child keeps the parent's event loop alive (the default). */
+  /**
+   * Undoes `unref()`: the running child keeps the parent's event loop alive (the default).
+   * @example
+   * ```ts
+   * p.unref().ref();
+   * ```
+   */
   ref(): this;
 }

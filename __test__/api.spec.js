@@ -116,11 +116,11 @@ describe('run()', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(Error);
-    expect(error.code).toBe('ERR_PROCLET_ALREADY_RUNNING');
+    expect(error.code).toBe('ERR_PROCLET_ALREADY_STARTED');
     expect(error.message).toContain(`child process ${p.pid}`);
     expect(await nextMessages(p, 1)).toEqual(['still here']);
     await p.exited;
-    expect(() => p.run()).toThrow(expect.objectContaining({ code: 'ERR_PROCLET_ALREADY_RUNNING' }));
+    expect(() => p.run()).toThrow(expect.objectContaining({ code: 'ERR_PROCLET_ALREADY_STARTED' }));
   });
 
   test('the worker runs with the argv a script would see', async () => {
@@ -194,9 +194,10 @@ describe('kill(signal)', () => {
 });
 
 describe('child.on(event, handler)', () => {
-  test('refuses events other than message', () => {
+  test('refuses event names that are not non-empty strings', () => {
     const p = proclet(function () {});
-    expectTypeError(() => p.child.on('exit', function () {}), 'ERR_PROCLET_INVALID_EVENT', /'exit'/);
+    expectTypeError(() => p.child.on(42, function () {}), 'ERR_PROCLET_INVALID_EVENT', /non-empty string, got 42/);
+    expectTypeError(() => p.child.on('', function () {}), 'ERR_PROCLET_INVALID_EVENT');
   });
 
   test('refuses handlers that cannot run in the child', () => {

@@ -14,11 +14,9 @@ function proclet(fn) {
   return track(new Proclet(fn));
 }
 
-/** Has `endAll()` end `p` too; `p.exited` resolves with its exit. */
+/** Has `endAll()` end `p` too (`p.exited` resolves with its exit). */
 function track(p) {
-  const exited = new Promise((resolve) => p.parent.once('exit', (code, signal) => resolve({ code, signal })));
-  live.add({ p, exited });
-  p.exited = exited;
+  live.add({ p, exited: p.exited });
   return p;
 }
 

@@ -1,5 +1,6 @@
 'use strict';
-// What the parent's settings become for a child: Node flags and signal numbers.
+// What users pass, checked and normalized: the Proclet's options, signals, and the Node flags a
+// child inherits.
 
 const os = require('os');
 const errors = require('./shared/errors');
@@ -36,4 +37,32 @@ function childExecArgv() {
   return kept;
 }
 
-module.exports = { SIGNALS, signalNumber, signalName, childExecArgv };
+
+/** What `new Proclet(worker, options)` accepts today, with API.md's defaults. */
+const DEFAULTS = Object.freeze({ wildcard: false, delimiter: '.', startTimeout: 30000 });
+
+/** Checks `options` and fills in defaults; a TypeError (ERR_PROCLET_INVALID_OPTION) names what is wrong. */
+function normalizeOptions(options) {
+  const operation = 'new Proclet(worker, options)';
+  if (options === undefined) return { ...DEFAULTS };
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw errors.invalidOption(operation, 'options', options, 'an object');
+  }
+  for (const key of Object.keys(options)) {
+    if (!Object.prototype.hasOwnProperty.call(DEFAULTS, key)) {
+      throw errors.invalidOption(operation, key, options[key], `one of the supported options (${Object.keys(DEFAULTS).join(', ')}); ${JSON.stringify(key)} is not one`);
+    }
+  }
+  const result = { ...DEFAULTS };
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) result[key] = value;
+  if (typeof result.wildcard !== 'boolean') throw errors.invalidOption(operation, 'wildcard', result.wildcard, 'a boolean');
+  if (typeof result.delimiter !== 'string' || result.delimiter.length === 0 || result.delimiter.includes('*')) {
+    throw errors.invalidOption(operation, 'delimiter', result.delimiter, "a non-empty string without '*'");
+  }
+  if (typeof result.startTimeout !== 'number' || !(result.startTimeout >= 0) || !Number.isFinite(result.startTimeout)) {
+    throw errors.invalidOption(operation, 'startTimeout', result.startTimeout, 'a number of milliseconds >= 0 (0: no limit)');
+  }
+  return result;
+}
+
+module.exports = { SIGNALS, signalNumber, signalName, childExecArgv, normalizeOptions };

@@ -9,6 +9,7 @@ const { FrameKind, ChannelEvent } = require('./shared/protocol');
 const codec = require('./shared/codec');
 const errors = require('./shared/errors');
 const { SIGNALS, signalName } = require('./options');
+const { RESERVED_FROM_CHILD } = require('./shared/emitter');
 
 class Session {
   #native;
@@ -25,9 +26,12 @@ class Session {
   /** A signal this side sent (then a death by a signal is no surprise). */
   #signalled = false;
   #exited = false;
+  /** `[resolve, reject]` of `flushed()` promises waiting for the queue to empty. */
+  #flushWaiters = [];
 
   /**
-   * Spawns the child and sends INIT first. `host` receives: message(value), error(thrown data),
+   * Spawns the child and sends INIT (JSON text) first. `host` receives: ready(), message(value),
+   * event(name, args), call(array), result(array), cancel(array), error(thrown data),
    * coverage(report), drain(), protocolError(detail), exit(code, signal, unexpected).
    * Throws the addon's ERR_PROCLET_CACHE / ERR_PROCLET_SPAWN.
    */
@@ -35,7 +39,7 @@ class Session {
     this.#host = host;
     this.#native = new NativeSession(options, (kinds, payloads, ints) => this.#dispatch(kinds, payloads, ints));
     this.pid = this.#native.pid;
-    this.send(FrameKind.Init, JSON.stringify(init), 'run()');
+    this.send(FrameKind.Init, init, 'run()');
   }
 
   /**
@@ -61,6 +65,22 @@ class Session {
   /** Writes what is queued now, without waiting for the end of the tick. */
   flushNow() {
     this.#native.flush();
+  }
+
+  /** Resolves once everything queued so far is written; rejects if the child ends first. */
+  flushed(operation) {
+    if (this.#exited) return Promise.reject(errors.channelClosed(operation, this.pid, null));
+    this.#native.flush();
+    if (this.#native.queuedBytes === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#flushWaiters.push([resolve, () => reject(errors.channelClosed(operation, this.pid, null))]);
+      this.#native.wantWritten();
+    });
+  }
+
+  /** Stops (true) or resumes (false) reading from the child: backpressure for a slow consumer. */
+  setPaused(paused) {
+    if (!this.#exited) this.#native.setPaused(paused);
   }
 
   kill(number) {
@@ -94,6 +114,7 @@ class Session {
       case FrameKind.Ready:
         if (this.#ready) this.#fail('READY was sent twice');
         this.#ready = true;
+        this.#host.ready();
         break;
       case FrameKind.Message:
       case FrameKind.Text: {
@@ -110,7 +131,9 @@ class Session {
       }
       case FrameKind.Error: {
         const thrown = this.#believe(kind) && this.#parse(payload, 'an error report');
-        if (thrown) this.#host.error(thrown);
+        if (thrown === undefined || thrown === false) break;
+        if (isThrown(thrown)) this.#host.error(thrown);
+        else this.#fail('an error report has the wrong shape');
         break;
       }
       case FrameKind.Coverage: {
@@ -118,9 +141,35 @@ class Session {
         if (report) this.#host.coverage(report);
         break;
       }
+      case FrameKind.Event: {
+        const array = this.#believe(kind) && this.#array(payload, 'an event', isEvent);
+        if (array) this.#host.event(array[0], array.slice(1));
+        break;
+      }
+      case FrameKind.Call: {
+        const array = this.#believe(kind) && this.#array(payload, 'a call', isCall);
+        if (array) this.#host.call(array);
+        break;
+      }
+      case FrameKind.Result: {
+        const array = this.#believe(kind) && this.#array(payload, 'a call result', isResult);
+        if (array) this.#host.result(array);
+        break;
+      }
+      case FrameKind.Cancel: {
+        const array = this.#believe(kind) && this.#array(payload, 'a call cancellation', isCancel);
+        if (array) this.#host.cancel(array);
+        break;
+      }
       case ChannelEvent.Drain:
         this.#host.drain();
         break;
+      case ChannelEvent.Written: {
+        const waiters = this.#flushWaiters;
+        this.#flushWaiters = [];
+        for (const [resolve] of waiters) resolve();
+        break;
+      }
       case ChannelEvent.ProtocolError:
         this.#fail(payload);
         break;
@@ -131,6 +180,7 @@ class Session {
         const signal = number === 0 ? null : signalName(number);
         this.#native.dispose();
         this.#exited = true;
+        for (const [, reject] of this.#flushWaiters.splice(0)) reject();
         this.#host.exit(code, signal, signal !== null && !this.#signalled && !this.#failed);
         break;
       }
@@ -160,6 +210,15 @@ class Session {
     }
   }
 
+  // A JSON array of the shape `check` accepts, or a protocol violation (the child is not trusted).
+  #array(text, what, check) {
+    const value = this.#parse(text, what);
+    if (value === undefined) return undefined;
+    if (Array.isArray(value) && check(value)) return value;
+    this.#fail(`${what} has the wrong shape`);
+    return undefined;
+  }
+
   #fail(detail) {
     if (this.#failed) return;
     this.#failed = true;
@@ -167,5 +226,13 @@ class Session {
     this.#host.protocolError(detail);
   }
 }
+
+const isId = (id) => Number.isSafeInteger(id) && id > 0;
+// The child runtime refuses to emit reserved names; one that arrives anyway breaks the protocol.
+const isEvent = (a) => a.length >= 1 && typeof a[0] === 'string' && a[0].length > 0 && !RESERVED_FROM_CHILD.has(a[0]);
+const isCall = (a) => a.length >= 2 && isId(a[0]) && typeof a[1] === 'string';
+const isResult = (a) => (a.length === 2 || a.length === 3) && isId(a[0]) && (a[1] === 0 || a[1] === 1);
+const isCancel = (a) => a.length === 2 && isId(a[0]);
+const isThrown = (t) => t !== null && typeof t === 'object' && !Array.isArray(t);
 
 module.exports = { Session };

@@ -1,20 +1,83 @@
 'use strict';
-// The context: `this` in the worker and in every handler (arrow functions get it lexically,
-// because their source is evaluated inside a function called with it).
+// The context: `this` in the worker, in every handler and in every exposed method (arrow
+// functions get it lexically, because their source is evaluated inside a function called with
+// it). API.md section 5.
 
 const { FrameKind } = require('../lib/shared/protocol');
 const codec = require('../lib/shared/codec');
 const errors = require('../lib/shared/errors');
+const { RESERVED_FROM_CHILD, checkEventName, checkListener } = require('../lib/shared/emitter');
 
 const SEND = 'this.send(message)';
 
-function createContext(writer, lifetime) {
+/**
+ * `writer`, `lifetime`: runtime/; `calls`: lib/shared/calls.js; `registry`: the handler
+ * registry of runtime/handlers.js; `id`: this worker's id.
+ */
+function createContext({ writer, lifetime, calls, registry, id }) {
   /** Sends a message to the parent; false once the outgoing queue is past its high-water mark. */
   function send(message) {
     if (codec.isText(message)) return lifetime.closing ? false : writer.queue(FrameKind.Text, message, SEND);
     const text = codec.toJson(message, SEND);
     if (lifetime.closing) return false;
     return writer.queue(FrameKind.Message, text, SEND);
+  }
+
+  /** Fires `event` in the parent with `args`; false past the high-water mark. */
+  function emit(event, ...args) {
+    const operation = 'this.emit(event, ...args)';
+    checkEventName(event, operation);
+    if (RESERVED_FROM_CHILD.has(event)) throw errors.reservedEvent(operation, event, 'child');
+    const payload = codec.toJson([event, ...args], operation);
+    if (lifetime.closing) return false;
+    return writer.queue(FrameKind.Event, payload, operation);
+  }
+
+  /** Calls a method the parent exposed; resolves with its result. */
+  function call(name, ...args) {
+    return awaiting(calls.call('this.call(name, ...args)', name, args));
+  }
+
+  /** `call` with `{ timeout (ms), signal }`. */
+  function callWith(options, name, ...args) {
+    return awaiting(calls.call('this.callWith(options, name, ...args)', name, args, options));
+  }
+
+  // The child stays alive while it waits for a result.
+  function awaiting(promise) {
+    lifetime.hold(1);
+    const release = () => lifetime.hold(-1);
+    promise.then(release, release);
+    return promise;
+  }
+
+  function on(event, handler) {
+    checkEventName(event, 'this.on(event, handler)');
+    checkListener(handler, 'this.on(event, handler)');
+    registry.on(event, handler);
+    return context;
+  }
+
+  function off(event, handler) {
+    checkEventName(event, 'this.off(event, handler)');
+    registry.off(event, handler);
+    return context;
+  }
+
+  function onAny(handler) {
+    checkListener(handler, 'this.onAny(handler)');
+    registry.onAny(handler);
+    return context;
+  }
+
+  function expose(methods) {
+    registry.expose('this.expose(methods)', methods);
+    return context;
+  }
+
+  /** Resolves once everything sent so far is written to the channel. */
+  function flush() {
+    return writer.flushed();
   }
 
   /** Delivers everything sent so far, then exits with `code` (default 0). */
@@ -24,9 +87,20 @@ function createContext(writer, lifetime) {
   }
 
   const context = {};
+  const value = (fn) => ({ value: fn, enumerable: true });
   Object.defineProperties(context, {
-    send: { value: send, enumerable: true },
-    close: { value: close, enumerable: true },
+    send: value(send),
+    emit: value(emit),
+    call: value(call),
+    callWith: value(callWith),
+    on: value(on),
+    off: value(off),
+    onAny: value(onAny),
+    expose: value(expose),
+    flush: value(flush),
+    close: value(close),
+    signal: { get: () => calls.signal, enumerable: true },
+    id: { value: id, enumerable: true },
   });
   return context;
 }

@@ -1,55 +1,132 @@
 'use strict';
-// The user's functions in the child: the worker and the handlers, compiled from their source with
-// a require(), __filename and __dirname rooted at the file that created the Proclet, and called
-// with `this` = the context.
+// The user's functions in the child: the worker, the handlers for messages and named events, and
+// the exposed methods, compiled from their source with a require(), __filename and __dirname
+// rooted at the file that created the Proclet, and called with `this` = the context.
 
 const vm = require('vm');
 const path = require('path');
+const util = require('util');
 const { createRequire } = require('module');
 const { fileURLToPath } = require('url');
 const errors = require('../lib/shared/errors');
+const { HandlerTable } = require('../lib/shared/emitter');
+
+/** The sender id handlers receive after an event's arguments: the parent. */
+const FROM_PARENT = 0;
 
 /**
- * `caller`: absolute path or file: URL of the file that created the Proclet.
- * `lifetime`: runtime/lifetime.js; `coverage`: runtime/coverage.js.
+ * `caller`: absolute path or file: URL of the file that created the Proclet; `options`:
+ * `{ wildcard, delimiter }`; `calls`: lib/shared/calls.js; `lifetime`, `coverage`: runtime/.
  */
-function createHandlers({ caller, context, lifetime, coverage }) {
+function createHandlers({ caller, options, calls, lifetime, coverage }) {
   const callerFile = caller.startsWith('file:') ? fileURLToPath(caller) : caller;
   const callerDir = path.dirname(callerFile);
   const userRequire = createRequire(callerFile);
-  const handlers = [];
-  // Messages that arrived while no handler existed wait for the first one, in order, as Node's
-  // IPC channel holds messages until a 'message' listener appears.
+  const table = new HandlerTable(options);
+  let context = null;
+  let exposed = 0;
+  // Messages and events that arrived while nothing handled them wait for the first handler, in
+  // order, as Node's IPC channel holds messages until a 'message' listener appears.
   let held = [];
 
-  /** Registers a handler from its shipped form `{ event, source, method }`. */
-  function add({ source, method }) {
-    handlers.push(materialize(compile(source, method), method, "child.on('message', handler)"));
-    lifetime.setHandlerCount(handlers.length);
+  function changed() {
+    lifetime.setHandlerCount(table.size + exposed);
     if (held.length === 0) return;
     const waiting = held;
     held = [];
-    for (const message of waiting) {
-      deliver(message);
+    for (const [event, args] of waiting) {
+      dispatch(event, args);
       if (lifetime.closing) return;
+    }
+  }
+
+  const registry = {
+    on(event, fn) {
+      table.on(event, fn);
+      changed();
+    },
+    off(event, fn) {
+      table.off(event, fn);
+      lifetime.setHandlerCount(table.size + exposed);
+    },
+    onAny(fn) {
+      table.onAny(fn);
+      changed();
+    },
+    expose(operation, methods) {
+      calls.expose(operation, methods);
+      exposed += Object.keys(methods).length;
+      lifetime.setHandlerCount(table.size + exposed);
+    },
+  };
+
+  /** Registers what the parent shipped: `{ type: 'on' | 'onAny' | 'expose', event?, name?, source, method }`. */
+  function add(spec) {
+    switch (spec.type) {
+      case 'on':
+        registry.on(spec.event, materialize(compile(spec.source, spec.method), spec.method, `child.on(${util.inspect(spec.event)}, handler)`));
+        break;
+      case 'onAny':
+        registry.onAny(materialize(compile(spec.source, spec.method), spec.method, 'child.onAny(handler)'));
+        break;
+      case 'expose': {
+        const operation = `child.expose({ ${spec.name} })`;
+        registry.expose(operation, { [spec.name]: materialize(compile(spec.source, spec.method), spec.method, operation) });
+        break;
+      }
+      default:
+        throw errors.protocolFromParent(`a handler of unknown type ${JSON.stringify(spec.type)}`);
     }
   }
 
   // A handler that throws is an uncaught exception, as usual; but it must not unwind through
   // the reader and abandon a half-parsed read (a user's 'uncaughtException' listener keeps the
   // child running). Without such a listener, the fatal path reports it and dispatching stops.
-  function deliver(message) {
-    if (handlers.length === 0) {
-      held.push(message);
+  /** Delivers a message to the 'message' handlers (and `onAny` ones): the hot path, no arrays. */
+  function dispatchMessage(message) {
+    const any = table.anyListeners;
+    const listeners = table.listenersFor('message');
+    if (any.length === 0 && listeners.length === 0) {
+      held.push(['message', [message]]);
       return;
     }
-    for (const handler of handlers) {
+    for (let i = 0; i < any.length; i++) {
+      invoke(any[i], ['message', message, FROM_PARENT]);
+      if (lifetime.closing) return;
+    }
+    for (let i = 0; i < listeners.length; i++) {
       try {
-        handler.call(context, message);
+        listeners[i].call(context, message, FROM_PARENT);
       } catch (error) {
         lifetime.handlerThrew(error);
       }
       if (lifetime.closing) return;
+    }
+  }
+
+  /** Delivers `event` (a message is the event 'message') with `args` to its handlers. */
+  function dispatch(event, args) {
+    const any = table.anyListeners;
+    const listeners = table.listenersFor(event);
+    if (any.length === 0 && listeners.length === 0) {
+      held.push([event, args]);
+      return;
+    }
+    for (const handler of any) {
+      invoke(handler, [event, ...args, FROM_PARENT]);
+      if (lifetime.closing) return;
+    }
+    for (const handler of listeners) {
+      invoke(handler, [...args, FROM_PARENT]);
+      if (lifetime.closing) return;
+    }
+  }
+
+  function invoke(handler, args) {
+    try {
+      handler.apply(context, args);
+    } catch (error) {
+      lifetime.handlerThrew(error);
     }
   }
 
@@ -90,7 +167,12 @@ function createHandlers({ caller, context, lifetime, coverage }) {
     }
   }
 
-  return { add, deliver, runWorker };
+  /** The context, once it exists: `this` for every user function. */
+  function bind(value) {
+    context = value;
+  }
+
+  return { registry, add, dispatch, dispatchMessage, runWorker, bind };
 }
 
 // Dynamic import(): resolved from the file that created the Proclet, like require(). A source

@@ -3,15 +3,16 @@
 // `__proclet_runtime.start(factory, method)`, the worker's factory.
 //
 // Start-up is a handshake on fd 3 (docs/protocol.md): the runtime says READY, then reads the
-// parent's INIT frame (the caller's file, the handlers registered before run(), the run()
-// arguments) before anything else, synchronously: the parent wrote INIT right after spawning,
-// so a cold start waits for nothing, and the worker still starts in the script's first tick.
-// process.argv stays [node, script]: nothing of proclet's travels there.
+// parent's INIT frame (the caller's file, the run() arguments, the options, how many handlers
+// follow) and the HANDLER frames of what was registered before run(), synchronously: the parent
+// wrote them right after spawning, so a cold start waits for nothing, the handlers are installed
+// before the worker runs, and the worker still starts in the script's first tick. process.argv stays [node, script]: nothing of proclet's travels there.
 
 const net = require('net');
 const { FrameKind, HEADER_LEN } = require('../lib/shared/protocol');
 const codec = require('../lib/shared/codec');
 const errors = require('../lib/shared/errors');
+const { Calls } = require('../lib/shared/calls');
 const { createWriter, writeAllSync, encodeFrame } = require('./writer');
 const { createReader, readExactlySync } = require('./reader');
 const { createLifetime } = require('./lifetime');
@@ -19,15 +20,23 @@ const { createCoverage } = require('./coverage');
 const { createHandlers } = require('./handlers');
 const { createContext } = require('./context');
 
+/** READY out, then INIT and the `init.handlers` HANDLER frames that follow it in. */
 function handshake() {
   if (!writeAllSync(encodeFrame(FrameKind.Ready, ''))) process.exit();
+  const init = JSON.parse(readFrameSync(FrameKind.Init));
+  const handlers = [];
+  for (let i = 0; i < init.handlers; i++) handlers.push(JSON.parse(readFrameSync(FrameKind.Handler)));
+  return { init, handlers };
+}
+
+function readFrameSync(kind) {
   const header = readExactlySync(HEADER_LEN);
-  if (header[4] !== FrameKind.Init) throw errors.protocolFromParent(`the first frame has kind ${header[4]}, not Init`);
-  return JSON.parse(readExactlySync(header.readUInt32BE(0)).toString('utf8'));
+  if (header[4] !== kind) throw errors.protocolFromParent(`the handshake expected frame kind ${kind}, got ${header[4]}`);
+  return readExactlySync(header.readUInt32BE(0)).toString('utf8');
 }
 
 function start(factory, method) {
-  const init = handshake();
+  const { init, handlers: shipped } = handshake();
   // The reader's callbacks reach the handlers, made below, only when frames arrive.
   const reader = createReader({ onFrame, onMessages, stopped: () => lifetime.closing });
   const socket = new net.Socket({
@@ -39,8 +48,15 @@ function start(factory, method) {
   const writer = createWriter(socket);
   const coverage = createCoverage(writer);
   const lifetime = createLifetime(socket, writer, coverage);
-  const context = createContext(writer, lifetime);
-  const handlers = createHandlers({ caller: init.caller, context, lifetime, coverage });
+  const calls = new Calls({
+    send: (kind, payload) => writer.queue(kind, payload, 'a call'),
+    peer: () => 'the parent process',
+  });
+  const handlers = createHandlers({ caller: init.caller, options: init.options, calls, lifetime, coverage });
+  const context = createContext({ writer, lifetime, calls, registry: handlers.registry, id: init.id });
+  handlers.bind(context);
+  calls.bind(context);
+  socket.on('close', () => calls.close(errors.parentGone));
 
   // Every kind has an arm: what only the child sends, or a number this build does not know,
   // is the parent breaking the protocol.
@@ -48,7 +64,21 @@ function start(factory, method) {
     switch (kind) {
       case FrameKind.Message:
       case FrameKind.Text:
-        handlers.deliver(codec.decode(kind, payload));
+        handlers.dispatchMessage(codec.decode(kind, payload));
+        break;
+      case FrameKind.Event: {
+        const [event, ...args] = JSON.parse(payload);
+        handlers.dispatch(event, args);
+        break;
+      }
+      case FrameKind.Call:
+        calls.onCall(JSON.parse(payload));
+        break;
+      case FrameKind.Result:
+        calls.onResult(JSON.parse(payload));
+        break;
+      case FrameKind.Cancel:
+        calls.onCancel(JSON.parse(payload));
         break;
       case FrameKind.Handler:
         handlers.add(JSON.parse(payload));
@@ -64,12 +94,12 @@ function start(factory, method) {
 
   function onMessages(messages) {
     for (const message of messages) {
-      handlers.deliver(message);
+      handlers.dispatchMessage(message);
       if (lifetime.closing) return;
     }
   }
 
-  for (const handler of init.handlers) handlers.add(handler);
+  for (const handler of shipped) handlers.add(handler);
   handlers.runWorker(factory, method, init.args);
 }
 

@@ -18,6 +18,7 @@ function createLifetime(socket, writer, coverage) {
   let reportingFatal = false;
   let firstTurnDone = false;
   let handlerCount = 0;
+  let holds = 0;
 
   /** Delivers everything queued so far, then exits with `code`. */
   function shutdown(code) {
@@ -55,12 +56,19 @@ function createLifetime(socket, writer, coverage) {
   }
 
   function updateRef() {
-    if (!firstTurnDone || handlerCount > 0) socket.ref();
+    if (!firstTurnDone || handlerCount > 0 || holds > 0) socket.ref();
     else socket.unref();
   }
 
+  /** Handlers and exposed methods: while there are some, the child waits for more. */
   function setHandlerCount(count) {
     handlerCount = count;
+    updateRef();
+  }
+
+  /** Something awaits the parent (a call's result): +1 while it waits, -1 after. */
+  function hold(delta) {
+    holds += delta;
     updateRef();
   }
 
@@ -90,6 +98,7 @@ function createLifetime(socket, writer, coverage) {
     fatal,
     handlerThrew,
     setHandlerCount,
+    hold,
     started,
   };
 }

@@ -7,6 +7,7 @@
 const fs = require('fs');
 const { HEADER_LEN, HIGH_WATER_MARK } = require('../lib/shared/protocol');
 const codec = require('../lib/shared/codec');
+const errors = require('../lib/shared/errors');
 
 const FD = 3;
 
@@ -72,7 +73,16 @@ function createWriter(socket) {
     writeAllSync(encodePending());
   }
 
-  return { queue, flush, flushSync };
+  /** Resolves once everything queued so far is written to fd 3 (an empty write's callback). */
+  function flushed() {
+    flush();
+    if (socket.writableLength === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      socket.write(Buffer.alloc(0), (error) => (error ? reject(errors.parentGone('this.flush()')) : resolve()));
+    });
+  }
+
+  return { queue, flush, flushSync, flushed };
 }
 
 /** Writes `buffer` to fd 3 completely, waiting out EAGAIN. False if the channel is gone. */

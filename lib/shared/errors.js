@@ -45,22 +45,70 @@ module.exports = {
   invalidMessage: (operation, reason, cause) =>
     makeError(TypeError, 'ERR_PROCLET_INVALID_MESSAGE', `${operation}: ${reason}. Messages must be JSON values.`, cause && { cause }),
 
-  invalidEvent: (operation, event) =>
-    makeError(TypeError, 'ERR_PROCLET_INVALID_EVENT', `${operation}: unsupported event ${util.inspect(event)}; the child side supports 'message'.`),
+  /** An event name that is not a non-empty string. */
+  invalidEventName: (operation, event) =>
+    makeError(TypeError, 'ERR_PROCLET_INVALID_EVENT', `${operation}: the event name must be a non-empty string, got ${describeValue(event)}.`),
+
+  /** A listener, handler or method that is not a function. */
+  invalidListener: (operation, value) =>
+    makeError(TypeError, 'ERR_PROCLET_INVALID_FUNCTION', `${operation} expects a function, got ${describeValue(value)}.`),
+
+  /** `side` is 'child' (names the parent listens for) or 'parent' (names the child handles itself). */
+  reservedEvent: (operation, event, side) =>
+    makeError(
+      TypeError,
+      'ERR_PROCLET_RESERVED_EVENT',
+      side === 'child'
+        ? `${operation}: ${JSON.stringify(event)} is reserved for proclet's own events on the parent's side; pick another name (use this.send() for messages).`
+        : `${operation}: ${JSON.stringify(event)} is reserved in the child; pick another name (use parent.send() for messages).`,
+    ),
+
+  invalidMethods: (operation, value) =>
+    makeError(TypeError, 'ERR_PROCLET_INVALID_FUNCTION', `${operation} expects an object of functions ({ name() {} }), got ${describeValue(value)}.`),
+
+  duplicateMethod: (operation, name) =>
+    makeError(TypeError, 'ERR_PROCLET_DUPLICATE_METHOD', `${operation}: a method named ${JSON.stringify(name)} is already exposed; each name can be exposed once.`),
+
+  invalidMethodName: (operation, name) =>
+    makeError(TypeError, 'ERR_PROCLET_INVALID_METHOD', `${operation}: the method name must be a non-empty string, got ${describeValue(name)}.`),
+
+  /** The callee has no method of that name. */
+  unknownMethod: (name, known) =>
+    makeError(
+      Error,
+      'ERR_PROCLET_UNKNOWN_METHOD',
+      `no method ${JSON.stringify(name)} is exposed on the other side (${known.length ? `exposed: ${known.map((k) => JSON.stringify(k)).join(', ')}` : 'nothing is exposed'}); expose it with expose({ ${/^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name)}() {} }).`,
+    ),
+
+  callTimeout: (operation, name, timeout, peer) =>
+    makeError(Error, 'ERR_PROCLET_CALL_TIMEOUT', `${operation}: ${JSON.stringify(name)} on ${peer} did not answer within ${timeout} ms; the call was cancelled (its this.signal aborted).`),
+
+  invalidOption: (operation, option, value, expected) =>
+    makeError(TypeError, 'ERR_PROCLET_INVALID_OPTION', `${operation}: option ${option} must be ${expected}, got ${describeValue(value)}.`),
+
+  /** The child ended before its runtime said READY (`proclet.ready` rejects with this). */
+  exitedBeforeReady: (pid, exit) =>
+    makeError(Error, 'ERR_PROCLET_CHANNEL_CLOSED', `proclet.ready: ${describeEnd(pid, exit)} before it was ready; see the 'error' event for why.`),
+
+  startTimeout: (pid, ms) =>
+    makeError(Error, 'ERR_PROCLET_START_TIMEOUT', `child process ${pid} did not become ready within ${ms} ms (startTimeout); it has been killed.`),
 
   invalidSignal: (signal) => makeError(TypeError, 'ERR_PROCLET_INVALID_SIGNAL', `kill(signal): unknown signal ${util.inspect(signal)}.`),
 
   invalidExitCode: (operation, code) =>
     makeError(TypeError, 'ERR_PROCLET_INVALID_EXIT_CODE', `${operation}: code must be an integer, got ${util.inspect(code)}.`),
 
-  alreadyRunning: (pid) =>
+  alreadyStarted: (pid) =>
     makeError(
       Error,
-      'ERR_PROCLET_ALREADY_RUNNING',
+      'ERR_PROCLET_ALREADY_STARTED',
       pid === undefined
         ? 'run() was already called on this Proclet; create a new Proclet to start another child.'
         : `run() was already called: child process ${pid} belongs to this Proclet; create a new Proclet to start another.`,
     ),
+
+  /** In the child: the parent closed the channel (it exited, or dropped the child). */
+  parentGone: (operation) => makeError(Error, 'ERR_PROCLET_CHANNEL_CLOSED', `${operation}: the parent process closed the channel.`),
 
   channelClosed: (operation, pid, exit) => makeError(Error, 'ERR_PROCLET_CHANNEL_CLOSED', `${operation}: ${describeEnd(pid, exit)}.`),
 
@@ -94,6 +142,7 @@ module.exports = {
 
   /** A native error of the addon (`ERR_PROCLET_*` code, detail as message), worded for `operation`. */
   fromNative: (operation, error) => {
+    if (error && typeof error.message === 'string' && error.message.startsWith('proclet: ')) return error;
     if (error && typeof error.code === 'string' && error.code.startsWith('ERR_PROCLET_')) {
       const Ctor = error.code === 'ERR_PROCLET_MESSAGE_TOO_LARGE' ? RangeError : Error;
       return makeError(Ctor, error.code, `${operation}: ${error.message}.`);

@@ -38,7 +38,8 @@ impl Batch {
     let mut violation = None;
     for event in events {
       match event {
-        Event::Frame(_) | Event::Drain | Event::ProtocolError(_) if violation.is_some() => {}
+        Event::Frame(_) | Event::Drain | Event::Written | Event::ProtocolError(_)
+          if violation.is_some() => {}
         Event::Frame(Frame { kind, payload }) => match kind.encoding() {
           Encoding::Utf8 if !payload.is_ascii() && std::str::from_utf8(&payload).is_err() => {
             let error = ProtocolError::InvalidUtf8;
@@ -50,6 +51,7 @@ impl Batch {
           Encoding::Empty => batch.push(kind as u32, Payload::None),
         },
         Event::Drain => batch.push(ChannelEvent::Drain as u32, Payload::None),
+        Event::Written => batch.push(ChannelEvent::Written as u32, Payload::None),
         Event::ProtocolError(message) => {
           batch.push(ChannelEvent::ProtocolError as u32, text(message))
         }

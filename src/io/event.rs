@@ -9,6 +9,8 @@ pub enum Event {
   Frame(Frame),
   /// The outgoing queue went from above the high-water mark to empty.
   Drain,
+  /// The outgoing queue is empty, and JS asked to hear when it would be.
+  Written,
   /// The child broke the protocol; it has been killed. Says how.
   ProtocolError(String),
   /// The child exited; always the last event.

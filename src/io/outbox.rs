@@ -53,6 +53,11 @@ impl Outbox {
     })
   }
 
+  /// True once the channel closed: nothing queued will be written.
+  pub fn is_closed(&self) -> bool {
+    self.closed
+  }
+
   pub fn queued_bytes(&self) -> usize {
     self.queue.len()
   }

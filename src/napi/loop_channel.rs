@@ -31,6 +31,10 @@ pub struct LoopChannel {
   /// A write from JS emptied the queue past the high-water mark: `Drain` goes out with the next
   /// batch (never synchronously inside `send`).
   drain_pending: Cell<bool>,
+  /// JS waits to hear when the queue is empty (`Written`).
+  written_wanted: Cell<bool>,
+  /// JS's consumer is behind: stop reading, so the child's writes wait (backpressure).
+  paused: Cell<bool>,
   /// Keeps cache sweeps away until the child has loaded its script (its READY frame).
   lease: RefCell<Option<CacheLease>>,
 }
@@ -44,6 +48,8 @@ impl LoopChannel {
       poll: RefCell::new(None),
       watching: Cell::new(0),
       drain_pending: Cell::new(false),
+      written_wanted: Cell::new(false),
+      paused: Cell::new(false),
       lease: RefCell::new(Some(lease)),
     })
   }
@@ -74,10 +80,13 @@ impl LoopChannel {
   /// Watches for what is needed now: input while reading, writability while bytes wait.
   fn rewatch(&self) {
     let mut wanted = 0;
-    if self.connection.borrow().is_reading() {
+    if self.connection.borrow().is_reading() && !self.paused.get() {
       wanted |= raw::READABLE;
     }
-    if self.outbox.borrow().queued_bytes() > 0 || self.drain_pending.get() {
+    if self.outbox.borrow().queued_bytes() > 0
+      || self.drain_pending.get()
+      || self.written_wanted.get()
+    {
       wanted |= raw::WRITABLE;
     }
     if wanted != self.watching.get() {
@@ -86,6 +95,18 @@ impl LoopChannel {
       }
       self.watching.set(wanted);
     }
+  }
+
+  /// From JS: report `Written` once the queue is empty (JS checks the queue first).
+  pub fn want_written(&self) {
+    self.written_wanted.set(true);
+    self.rewatch();
+  }
+
+  /// From JS: stop (or resume) reading from the child.
+  pub fn set_paused(&self, paused: bool) {
+    self.paused.set(paused);
+    self.rewatch();
   }
 
   /// From JS (`sendFrame` past the flush threshold, or the end-of-tick flush).
@@ -110,7 +131,16 @@ impl LoopChannel {
     if written.drained || self.drain_pending.replace(false) {
       batch.push(Event::Drain);
     }
-    if events & raw::READABLE != 0 {
+    // Empty because it was written, not because the channel closed and dropped it (then the
+    // exit reports what became of it).
+    let outbox = self.outbox.borrow();
+    let written_out = outbox.queued_bytes() == 0 && !outbox.is_closed();
+    drop(outbox);
+    if self.written_wanted.get() && written_out {
+      self.written_wanted.set(false);
+      batch.push(Event::Written);
+    }
+    if events & raw::READABLE != 0 && !self.paused.get() {
       self
         .connection
         .borrow_mut()

@@ -211,6 +211,24 @@ impl NativeSession {
     }
   }
 
+  /// Asks for a `ChannelEvent.Written` once everything queued has been written (check
+  /// `queuedBytes` first: nothing is reported for a queue that is already empty).
+  #[napi]
+  pub fn want_written(&self) {
+    if let Some(channel) = &self.channel {
+      channel.want_written();
+    }
+  }
+
+  /// Stops reading from the child (`true`) or resumes (`false`): while paused, what the child
+  /// writes waits in the socket, and its writes block once the socket is full.
+  #[napi]
+  pub fn set_paused(&self, paused: bool) {
+    if let Some(channel) = &self.channel {
+      channel.set_paused(paused);
+    }
+  }
+
   /// Sends a signal (a number; `lib/proclet.js` maps names). False if the child already exited.
   #[napi]
   pub fn kill(&self, signal: i32) -> Result<bool> {

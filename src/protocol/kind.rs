@@ -38,6 +38,15 @@ pub enum FrameKind {
   /// Parent to child, first frame: what the runtime needs to start, as JSON
   /// `{ caller, handlers: [{ event, source, method }], args, options }` (docs/protocol.md).
   Init = 0x06,
+  /// Either direction: a named event, as JSON `[name, ...args]`.
+  Event = 0x07,
+  /// Either direction: a call of a method the other side exposed, as JSON `[id, name, ...args]`.
+  Call = 0x08,
+  /// Either direction: the result of a call, as JSON `[id, 1]`, `[id, 1, value]` or
+  /// `[id, 0, thrown]`.
+  Result = 0x09,
+  /// Either direction: the caller gave up on a call (timeout, abort), as JSON `[id, thrown]`.
+  Cancel = 0x0a,
   /// Child to parent: coverage counts of istanbul-instrumented code that ran in the child, as
   /// JSON, sent once when the child ends.
   Coverage = 0x10,
@@ -72,13 +81,17 @@ impl Copy for FrameKind {}
 
 impl FrameKind {
   /// Every kind, for tables built from the numbering (the child runtime's prelude, tests).
-  pub const ALL: [FrameKind; 7] = [
+  pub const ALL: [FrameKind; 11] = [
     FrameKind::Message,
     FrameKind::Error,
     FrameKind::Handler,
     FrameKind::Text,
     FrameKind::Ready,
     FrameKind::Init,
+    FrameKind::Event,
+    FrameKind::Call,
+    FrameKind::Result,
+    FrameKind::Cancel,
     FrameKind::Coverage,
   ];
 
@@ -95,13 +108,22 @@ impl FrameKind {
       FrameKind::Text => "Text",
       FrameKind::Ready => "Ready",
       FrameKind::Init => "Init",
+      FrameKind::Event => "Event",
+      FrameKind::Call => "Call",
+      FrameKind::Result => "Result",
+      FrameKind::Cancel => "Cancel",
       FrameKind::Coverage => "Coverage",
     }
   }
 
   pub fn direction(self) -> Direction {
     match self {
-      FrameKind::Message | FrameKind::Text => Direction::Both,
+      FrameKind::Message
+      | FrameKind::Text
+      | FrameKind::Event
+      | FrameKind::Call
+      | FrameKind::Result
+      | FrameKind::Cancel => Direction::Both,
       FrameKind::Handler | FrameKind::Init => Direction::ToChild,
       FrameKind::Error | FrameKind::Ready | FrameKind::Coverage => Direction::ToParent,
     }
@@ -115,6 +137,10 @@ impl FrameKind {
       | FrameKind::Handler
       | FrameKind::Text
       | FrameKind::Init
+      | FrameKind::Event
+      | FrameKind::Call
+      | FrameKind::Result
+      | FrameKind::Cancel
       | FrameKind::Coverage => Encoding::Utf8,
     }
   }
@@ -142,13 +168,16 @@ pub enum ChannelEvent {
   ProtocolError = 0x101,
   /// The child process ended; always the last event of a session.
   Exit = 0x102,
+  /// Everything queued was written, after JS asked to hear it (`parent.flush()`).
+  Written = 0x103,
 }
 
 impl ChannelEvent {
-  pub const ALL: [ChannelEvent; 3] = [
+  pub const ALL: [ChannelEvent; 4] = [
     ChannelEvent::Drain,
     ChannelEvent::ProtocolError,
     ChannelEvent::Exit,
+    ChannelEvent::Written,
   ];
 
   pub fn name(&self) -> &'static str {
@@ -156,6 +185,7 @@ impl ChannelEvent {
       ChannelEvent::Drain => "Drain",
       ChannelEvent::ProtocolError => "ProtocolError",
       ChannelEvent::Exit => "Exit",
+      ChannelEvent::Written => "Written",
     }
   }
 }

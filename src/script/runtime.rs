@@ -23,6 +23,8 @@ const MODULES: &[(&str, &str)] = &[
   bundled!("lib/shared/errors.js"),
   bundled!("lib/shared/thrown.js"),
   bundled!("lib/shared/codec.js"),
+  bundled!("lib/shared/emitter.js"),
+  bundled!("lib/shared/calls.js"),
   bundled!("runtime/writer.js"),
   bundled!("runtime/reader.js"),
   bundled!("runtime/lifetime.js"),

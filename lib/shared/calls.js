@@ -1,0 +1,214 @@
+'use strict';
+// Calls with results, both ways, matched by id (as turbopack's evaluate.ts and tinypool do). One
+// `Calls` per side of a conversation: as the caller it keeps the pending calls (a timeout, an
+// AbortSignal, and all of them rejected when the other side ends, so none is left pending); as the
+// callee it keeps the exposed methods and an AbortController per call it serves, whose signal the
+// method reads as `this.signal` (an AsyncLocalStorage, so it survives `await`).
+//
+// Frames (docs/protocol.md): CALL [id, name, ...args]; RESULT [id, 1] (undefined), [id, 1, value]
+// or [id, 0, Thrown]; CANCEL [id, Thrown]. Ids are the caller's: each side numbers its own calls.
+
+const { AsyncLocalStorage } = require('async_hooks');
+const { FrameKind } = require('./protocol');
+const codec = require('./codec');
+const errors = require('./errors');
+const { serializeThrown, reviveThrown } = require('./thrown');
+
+class Calls {
+  #send;
+  #peer;
+  #thisArg;
+  #nextId = 1;
+  /** id -> { resolve, reject, timer, signal, onAbort }: calls made, awaiting their result. */
+  #pending = new Map();
+  /** name -> function: what the other side may call here. */
+  #methods = new Map();
+  /** id -> AbortController: calls being served here. */
+  #serving = new Map();
+  /** Set once the other side ended: () => Error. */
+  #closed = null;
+  #signals = new AsyncLocalStorage();
+
+  /**
+   * `send(kind, payload)` queues a frame; `peer()` describes the other process for messages
+   * ("child process 123"); `thisArg` is `this` in the methods served here (or later, `bind`).
+   */
+  constructor({ send, peer, thisArg }) {
+    this.#send = send;
+    this.#peer = peer;
+    this.#thisArg = thisArg;
+  }
+
+  /** Sets `this` for the methods served here. */
+  bind(thisArg) {
+    this.#thisArg = thisArg;
+  }
+
+  // ---- as the caller --------------------------------------------------------------------------
+
+  /** Calls `name` on the other side; `options` is `{ timeout (ms), signal }`. */
+  call(operation, name, args, options = {}) {
+    if (typeof name !== 'string' || name.length === 0) throw errors.invalidMethodName(operation, name);
+    const { timeout, signal } = checkCallOptions(operation, options);
+    if (signal && signal.aborted) return Promise.reject(signal.reason);
+    if (this.#closed) return Promise.reject(this.#closed(operation));
+    const id = this.#nextId++;
+    const payload = codec.toJson([id, name, ...args], operation);
+    return new Promise((resolve, reject) => {
+      const entry = { resolve, reject, timer: null, signal, onAbort: null };
+      this.#pending.set(id, entry);
+      if (timeout > 0) {
+        entry.timer = setTimeout(() => this.#abandon(id, errors.callTimeout(operation, name, timeout, this.#peer())), timeout);
+      }
+      if (signal) {
+        entry.onAbort = () => this.#abandon(id, signal.reason);
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      try {
+        this.#send(FrameKind.Call, payload);
+      } catch (error) {
+        this.#take(id);
+        reject(error);
+      }
+    });
+  }
+
+  /** A RESULT frame's array. A result for a call no longer pending (timed out, aborted) is dropped. */
+  onResult([id, ok, value]) {
+    const entry = this.#take(id);
+    if (!entry) return;
+    if (ok) entry.resolve(value);
+    else entry.reject(reviveThrown(value, this.#peer()));
+  }
+
+  /** How many calls await a result. */
+  get pendingCount() {
+    return this.#pending.size;
+  }
+
+  // The caller gave up (timeout, abort): reject now, and tell the callee, whose method sees its
+  // `this.signal` abort with the same reason.
+  #abandon(id, reason) {
+    const entry = this.#take(id);
+    if (!entry) return;
+    entry.reject(reason);
+    if (this.#closed) return;
+    try {
+      this.#send(FrameKind.Cancel, JSON.stringify([id, serializeThrown(reason)]));
+    } catch {
+      // The channel closed meanwhile: there is nothing left to cancel.
+    }
+  }
+
+  #take(id) {
+    const entry = this.#pending.get(id);
+    if (!entry) return undefined;
+    this.#pending.delete(id);
+    if (entry.timer) clearTimeout(entry.timer);
+    if (entry.onAbort) entry.signal.removeEventListener('abort', entry.onAbort);
+    return entry;
+  }
+
+  // ---- as the callee --------------------------------------------------------------------------
+
+  /** Adds `methods` ({ name: function }) to what the other side may call. */
+  expose(operation, methods) {
+    const entries = checkMethods(operation, methods, this.#methods);
+    for (const [name, fn] of entries) this.#methods.set(name, fn);
+  }
+
+  /** A CALL frame's array: runs the method and answers with a RESULT frame when it settles. */
+  onCall([id, name, ...args]) {
+    const method = this.#methods.get(name);
+    if (method === undefined) {
+      this.#reply(id, false, errors.unknownMethod(name, [...this.#methods.keys()]), true);
+      return;
+    }
+    const controller = new AbortController();
+    this.#serving.set(id, controller);
+    let result;
+    try {
+      result = this.#signals.run(controller.signal, () => method.apply(this.#thisArg, args));
+    } catch (error) {
+      this.#reply(id, false, error);
+      return;
+    }
+    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+      Promise.resolve(result).then(
+        (value) => this.#reply(id, true, value),
+        (error) => this.#reply(id, false, error),
+      );
+    } else {
+      this.#reply(id, true, result);
+    }
+  }
+
+  /** A CANCEL frame's array: the caller gave up; the method's signal aborts, its result is dropped. */
+  onCancel([id, reason]) {
+    const controller = this.#serving.get(id);
+    if (!controller) return;
+    this.#serving.delete(id);
+    controller.abort(reviveThrown(reason, this.#peer()));
+  }
+
+  /** The AbortSignal of the call being served (inside an exposed method), else undefined. */
+  get signal() {
+    return this.#signals.getStore();
+  }
+
+  #reply(id, ok, value, unregistered = false) {
+    if (!unregistered && !this.#serving.delete(id)) return;
+    if (this.#closed) return;
+    let payload;
+    if (ok) {
+      try {
+        payload = value === undefined ? `[${id},1]` : codec.toJson([id, 1, value], 'a method result');
+      } catch (error) {
+        ok = false;
+        value = error;
+      }
+    }
+    if (!ok) payload = JSON.stringify([id, 0, serializeThrown(value)]);
+    try {
+      this.#send(FrameKind.Result, payload);
+    } catch {
+      // The caller is gone: nobody is waiting for this result.
+    }
+  }
+
+  // ---- both -----------------------------------------------------------------------------------
+
+  /**
+   * The other side ended: every pending call rejects with `error(operation)` (and later calls
+   * too), and the methods still running here see their signal abort.
+   */
+  close(error) {
+    if (this.#closed) return;
+    this.#closed = error;
+    for (const id of [...this.#pending.keys()]) this.#take(id).reject(error('call()'));
+    for (const controller of this.#serving.values()) controller.abort(error('an exposed method'));
+    this.#serving.clear();
+  }
+}
+
+function checkCallOptions(operation, options) {
+  if (options === null || typeof options !== 'object') throw errors.invalidOption(operation, 'options', options, 'an object { timeout, signal }');
+  const { timeout, signal } = options;
+  if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0 && Number.isFinite(timeout))) {
+    throw errors.invalidOption(operation, 'timeout', timeout, 'a number of milliseconds >= 0');
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw errors.invalidOption(operation, 'signal', signal, 'an AbortSignal');
+  return { timeout, signal };
+}
+
+function checkMethods(operation, methods, existing) {
+  if (methods === null || typeof methods !== 'object') throw errors.invalidMethods(operation, methods);
+  const entries = Object.entries(methods);
+  for (const [name, fn] of entries) {
+    if (typeof fn !== 'function') throw errors.invalidListener(`${operation} (method ${JSON.stringify(name)})`, fn);
+    if (existing.has(name)) throw errors.duplicateMethod(operation, name);
+  }
+  return entries;
+}
+
+module.exports = { Calls, checkCallOptions, checkMethods };
