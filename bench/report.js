@@ -18,6 +18,9 @@ const TARGETS = [
   { id: /^bulk 1 MiB/, label: 'bulk', op: '>=', target: 1.5 },
   { id: /^bulk 16 MiB/, label: 'bulk', op: '>=', target: 2 },
   { id: 'memory idle', label: 'parent RSS per idle child', op: '<=', target: null },
+  { id: 'call roundtrip', label: 'call round trip vs fork json message round trip', op: '<=', target: 1.0 },
+  { id: 'call roundtrip', label: 'call round trip vs proclet message round trip', vs: 'proclet message', op: '<=', target: 1.2 },
+  { id: 'event roundtrip', label: 'event round trip vs proclet message round trip', vs: 'proclet message', op: '<=', target: 1.1 },
 ];
 const IDLE_LIMIT_KIB = 2048;
 

@@ -16,7 +16,7 @@ const { render } = require('./report');
 const { RESULT_PREFIX } = require('./worker');
 const { CONTENDER_NAMES } = require('./contenders');
 
-const SCENARIOS = ['start', 'roundtrip', 'throughput', 'bulk', 'memory'];
+const SCENARIOS = ['start', 'roundtrip', 'throughput', 'bulk', 'memory', 'calls'];
 const WORKER = path.join(__dirname, 'worker.js');
 
 const FULL = {

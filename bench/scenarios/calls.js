@@ -1,0 +1,73 @@
+'use strict';
+// Calls and events: sequential round trips of { i, s: 'hello' }, as a call (`await
+// p.child.call('echo', m)`) and as an event pair (`child.emit('ping', m)` answered by
+// `this.emit('pong', m)`), against proclet's own message round trip and fork's, same run.
+
+const { once } = require('events');
+const { performance } = require('perf_hooks');
+
+const { Proclet } = require('proclet');
+const roundtrip = require('./roundtrip');
+
+exports.cases = (options) => [
+  {
+    id: 'call roundtrip',
+    scenario: 'calls',
+    title: `call round trip: ${options.roundTrips} sequential await child.call('echo', { i, s: 'hello' })`,
+    contenders: ['proclet', 'proclet message', 'fork-json'],
+    params: { n: options.roundTrips, mode: 'call' },
+    metric: { key: 'us', unit: 'µs/rt', better: 'lower' },
+  },
+  {
+    id: 'event roundtrip',
+    scenario: 'calls',
+    title: `event round trip: ${options.roundTrips} sequential child.emit('ping', m) answered by this.emit('pong', m)`,
+    contenders: ['proclet', 'proclet message', 'fork-json'],
+    params: { n: options.roundTrips, mode: 'event' },
+    metric: { key: 'us', unit: 'µs/rt', better: 'lower' },
+  },
+];
+
+exports.run = async (contender, { n, mode }) => {
+  if (contender === 'proclet message') return roundtrip.run('proclet', { n });
+  if (contender !== 'proclet') return roundtrip.run(contender, { n });
+  const p = mode === 'call' ? callee() : echoer();
+  p.parent.on('error', (error) => process.nextTick(() => {
+    throw error;
+  }));
+  const exited = p.exited;
+  p.run();
+  await p.ready;
+  const startedAt = performance.now();
+  if (mode === 'call') {
+    for (let i = 0; i < n; i++) {
+      const reply = await p.child.call('echo', { i, s: 'hello' });
+      if (reply.i !== i) throw new Error(`call ${i}: got ${JSON.stringify(reply)}`);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const pong = once(p.parent, 'pong');
+      p.child.emit('ping', { i, s: 'hello' });
+      const [reply] = await pong;
+      if (reply.i !== i) throw new Error(`event ${i}: got ${JSON.stringify(reply)}`);
+    }
+  }
+  const us = ((performance.now() - startedAt) * 1000) / n;
+  p.kill();
+  await exited;
+  return { us };
+};
+
+function callee() {
+  return new Proclet(function () {
+    this.expose({ echo: (m) => m });
+  });
+}
+
+function echoer() {
+  const p = new Proclet(function () {});
+  p.child.on('ping', function (m) {
+    this.emit('pong', m);
+  });
+  return p;
+}
