@@ -10,7 +10,7 @@
 //   tslib's own code). Only what is referenced is added, so a plain function's script is
 //   unchanged. They are embedded rather than loaded from the user's project because a project
 //   that compiles with inline helpers (the default of both tools) need not have @babel/runtime or
-//   tslib installed, and proclet has no runtime dependencies.
+//   tslib installed.
 // - Babel's async-to-generator transform turns `async function () {}` into a wrapper whose body
 //   stays in the parent's closure (`_asyncToGenerator(function* () {...})` returns
 //   `function () { ... n.apply(t, e) ... }`). The generator it wraps is recovered without running
@@ -24,10 +24,19 @@
 // - What remains is a closure: `explainChildError` turns the child's "X is not defined" into
 //   an error that says so.
 //
-// The messages this module builds are made by lib/shared/errors.js's makeError ("proclet: ..."
-// and a stable code).
+// All of this is decided on the code, parsed by acorn (lib/source/syntax.js), never on the text:
+// what a string, template literal, regular expression or comment contains is the user's and
+// reaches the child as written. The text is only looked at first, to skip the parse for a source
+// that cannot need anything (a plain function); that look may see a name in a string, but never
+// misses one in the code.
+//
+// The messages this module builds are made by lib/shared/errors.js ("proclet: ..." and a stable
+// code).
 
+// Every word of the text, in code or not: the first look (see above).
 const WORD = /[A-Za-z_$][\w$]*/g;
+// Nothing below applies to a source without one of these (most hand-written functions).
+const MAY_BE_COMPILED = /_|void 0|regeneratorRuntime|\.apply\(/;
 
 let helperTables;
 function helpers() {
@@ -36,6 +45,7 @@ function helpers() {
 }
 
 const { makeError } = require('../shared/errors');
+const syntax = require('./syntax');
 
 function escapeRegExp(text) {
   return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
@@ -159,19 +169,39 @@ const REGENERATOR_RUNTIME_MEMBER = /^(mark|wrap|async|awrap|keys|values|isGenera
 // dependencies of other helpers.
 const COMMON_NAMES = new Set(['_get', '_set', '_defaults', '_identity']);
 
-/** The declarations (helpers and bindings) that `words` need, in an order that works. */
-function preludeFor(words, source) {
-  const candidates = [...words].filter((w) => w.startsWith('_') || w.startsWith('templateObject_') || w === 'regeneratorRuntime');
-  if (candidates.length === 0) return [];
-  const { babel, tslib } = helpers();
-  const has = (table, name) => Object.prototype.hasOwnProperty.call(table, name);
+const has = (table, name) => Object.prototype.hasOwnProperty.call(table, name);
+
+/** The Babel helper that `word` names, if any. */
+function babelName(word) {
+  const { babel } = helpers();
+  if (COMMON_NAMES.has(word)) return undefined;
+  if (has(babel, word)) return word;
   // `_objectSpread2`: Babel's name for a helper when the file already had an `_objectSpread`.
-  const babelName = (word) => {
-    if (COMMON_NAMES.has(word)) return undefined;
-    if (has(babel, word)) return word;
-    const base = /^(_[\w$]*?)\d+$/.exec(word);
-    return base && has(babel, base[1]) ? base[1] : undefined;
-  };
+  const base = /^(_[\w$]*?)\d+$/.exec(word);
+  return base && has(babel, base[1]) ? base[1] : undefined;
+}
+
+/** Whether preludeFor could act on a source that names `word` (the first look; see the top). */
+function mayNeedPrelude(word) {
+  if (!(word.startsWith('_') || word.startsWith('templateObject_') || word === 'regeneratorRuntime' || word.startsWith('tslib'))) return false;
+  return (
+    /^_this\d*$/.test(word) ||
+    /^templateObject_\d+$/.test(word) ||
+    /^tslib(?:_\d+)?$/.test(word) ||
+    word === 'regeneratorRuntime' ||
+    has(helpers().tslib, word) ||
+    babelName(word) !== undefined
+  );
+}
+
+/**
+ * The declarations (helpers and bindings) that a source needs, in an order that works, from
+ * what its code names (syntax.names: { words, imports, tslibModules }).
+ */
+function preludeFor({ words, imports, tslibModules }) {
+  const candidates = [...words].filter((w) => w.startsWith('_') || w.startsWith('templateObject_') || w === 'regeneratorRuntime');
+  if (candidates.length === 0 && tslibModules.size === 0) return [];
+  const { babel, tslib } = helpers();
 
   /** The helper declarations for `roots` ([table, name]), each once, dependencies first. */
   const declarations = (roots) => {
@@ -194,8 +224,7 @@ function preludeFor(words, source) {
   // variables of the parent's file holding @babel/runtime modules. Each becomes a module object
   // with its helpers in a scope of its own (their names may be the variable's).
   const imported = new Set();
-  for (const match of source.matchAll(/(?<![\w$.])(_[\w$]+)\s*\.\s*default\b(?:\s*\.\s*([\w$]+))?/g)) {
-    const [, word, member] = match;
+  for (const [word, member] of imports) {
     const name = babelName(word);
     // transform-runtime's variables carry a number (`_asyncToGenerator2`), except regenerator's;
     // `_get.default` is someone's `import _get from 'lodash/get'`.
@@ -232,16 +261,11 @@ function preludeFor(words, source) {
     }
   }
   // tsc --importHelpers: `tslib_1.__awaiter(...)`, tslib being a variable of the parent's file.
-  const tslibModules = new Set(source.match(/(?<![\w$.])tslib(?:_\d+)?(?=\s*\.)/g) || []);
   if (tslibModules.size > 0) {
     const members = [...words].filter((w) => w.startsWith('__') && has(tslib, w));
     for (const name of tslibModules) bindings.push(`var ${name} = { ${members.map((m) => `${m}: ${m}`).join(', ')} };`);
   }
   return declarations(roots).concat(bindings);
-}
-
-function isArrowSource(source, method) {
-  return !method && !/^(async\s+)?function\b/.test(source);
 }
 
 /**
@@ -253,10 +277,8 @@ function isArrowSource(source, method) {
 function prepare(fn, shipped, what) {
   let source = shipped.source;
   let method = shipped.method;
-  // Nothing below applies to a source without these (most hand-written functions).
-  if (!/_|void 0|regeneratorRuntime|\.apply\(/.test(source)) {
-    return { source, method, original: source };
-  }
+  const asWritten = { source, method, original: source };
+  if (!MAY_BE_COMPILED.test(source)) return asWritten;
 
   const unwrapped = unwrapAsync(fn, source);
   if (unwrapped === false) {
@@ -275,15 +297,28 @@ function prepare(fn, shipped, what) {
   // What runs (the generator, for an unwrapped wrapper): where closure explanations look.
   const own = source;
 
-  let body = source;
-  const words = new Set(source.match(WORD) || []);
-  // tsc passes the module's `this` (`void 0`) to __awaiter for an async arrow at the top level.
-  if (words.has('__awaiter')) body = body.replace(/(\b__awaiter\)?\s*\(\s*)void 0(?=\s*,)/g, '$1this');
-  // Babel's CommonJS transform replaces a top-level `this` by `void 0`, inside arrows too:
-  // `() => { this.send(1) }` arrives as `() => { (void 0).send(1) }`, which can only throw.
-  if (!unwrapped && isArrowSource(body, method)) body = body.replace(/\(void 0\)(?=\s*(?:\.|\[|\?\.))/g, 'this');
+  // The second look at the text: no helper's name and no `void 0` anywhere means nothing to do.
+  if (!unwrapped && !source.includes('void 0') && !(source.match(WORD) || []).some(mayNeedPrelude)) return asWritten;
 
-  const prelude = preludeFor(words, source);
+  const parsed = syntax.parseFunction(source, method);
+  let body = source;
+  let scan;
+  if (parsed) {
+    // `void 0` where the compiler wrote it for `this`, back to `this` (last first, so that the
+    // ranges before stay where they are). An arrow function's own `this` only when it is the
+    // function itself that is shipped, not the generator of a Babel wrapper.
+    const arrow = !unwrapped && parsed.root.type === 'ArrowFunctionExpression';
+    for (const [start, end] of syntax.voidThis(parsed, arrow).sort((a, b) => b[0] - a[0])) {
+      body = `${body.slice(0, start)}this${body.slice(end)}`;
+    }
+    scan = syntax.names(parsed.tokens);
+  } else {
+    // Syntax that acorn cannot read (newer than it): shipped as written, with only what proclet
+    // itself put in it.
+    scan = { words: new Set(unwrapped ? ['_asyncToGenerator'] : []), imports: [], tslibModules: new Set() };
+  }
+
+  const prelude = preludeFor(scan);
   if (prelude.length === 0 && body === source && !unwrapped) return { source, method, original: own };
   if (prelude.length === 0 && !method) return { source: body, method, original: own };
 

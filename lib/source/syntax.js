@@ -1,0 +1,143 @@
+'use strict';
+// The parser's view of a function's source, for lib/source/index.js. What proclet decides about
+// compiled code (which helpers to ship, which `void 0` stands for `this`, whether a function
+// names an identifier) is decided on tokens and syntax trees from acorn, a standard ECMAScript
+// parser, never on the text: a helper's name or `void 0` inside a string, template literal,
+// regular expression or comment is the user's data, and the child must run the code exactly as
+// it was written.
+//
+// acorn is loaded on first use: index.js only parses a source that a cheap look at its text
+// says may need something, so a plain function never pays for loading acorn (tens of
+// milliseconds) or for a parse.
+
+let acorn;
+let walk;
+function load() {
+  if (!acorn) {
+    acorn = require('acorn');
+    walk = require('acorn-walk');
+  }
+}
+
+// Sloppy script code, as the child compiles a function (vm.compileFunction); 'latest' so that
+// any syntax the running Node accepts is read.
+const OPTIONS = { ecmaVersion: 'latest', sourceType: 'script' };
+
+/**
+ * Parses a function's source the way the child compiles it: `(source)`, or `({source})` for
+ * method shorthand. Returns `{ root, tokens, offset, text }` (the function's node, every token,
+ * how far the source is shifted in the parsed text, and that text), or null if acorn cannot read
+ * it.
+ */
+function parseFunction(source, method) {
+  load();
+  // The same line breaks as the child's wrapper (runtime/handlers.js), so that a line comment
+  // ends where it ends there.
+  const open = method ? '({\n' : '(\n';
+  const close = method ? '\n})' : '\n)';
+  const tokens = [];
+  let program;
+  try {
+    program = acorn.parse(open + source + close, { ...OPTIONS, onToken: tokens });
+  } catch {
+    return null;
+  }
+  const statement = program.body.length === 1 ? program.body[0] : null;
+  if (!statement || statement.type !== 'ExpressionStatement') return null;
+  let root = statement.expression;
+  if (method) {
+    if (root.type !== 'ObjectExpression' || root.properties.length !== 1) return null;
+    root = root.properties[0].value;
+  }
+  return { root, tokens, offset: open.length, text: open + source + close };
+}
+
+/** `parseFunction` for a source that may be method shorthand or not. */
+function parseAnyFunction(source) {
+  return parseFunction(source, false) || parseFunction(source, true);
+}
+
+// ---- helpers and `this` -------------------------------------------------------------------
+
+const isName = (token) => token.type === acorn.tokTypes.name;
+const isDot = (token) => token !== undefined && (token.type === acorn.tokTypes.dot || token.type === acorn.tokTypes.questionDot);
+
+/**
+ * What the code of a parsed source names, for the helper decision:
+ * - `words`: every identifier token (variables, and property names too, as in `tslib_1.__awaiter`);
+ * - `imports`: `[variable, member]` for `_x.default` and `_x.default.member` (`member` undefined
+ *   for the first), a variable of the parent's file that holds an @babel/runtime module;
+ * - `tslibModules`: `tslib` or `tslib_1` before a `.` (tsc --importHelpers).
+ */
+function names(tokens) {
+  const words = new Set();
+  const imports = [];
+  const tslibModules = new Set();
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i];
+    if (!isName(token)) continue;
+    words.add(token.value);
+    const variable = !isDot(tokens[i - 1]);
+    if (!variable || !isDot(tokens[i + 1])) continue;
+    if (token.value.startsWith('_') && tokens[i + 2] && tokens[i + 2].value === 'default') {
+      const member = isDot(tokens[i + 3]) && tokens[i + 4] ? tokens[i + 4].value : undefined;
+      imports.push([token.value, typeof member === 'string' ? member : undefined]);
+    } else if (/^tslib(?:_\d+)?$/.test(token.value)) {
+      tslibModules.add(token.value);
+    }
+  }
+  return { words, imports, tslibModules };
+}
+
+/** The name a call's callee ends in: `f` for `f(...)`, `a.f(...)` and `(0, a.f)(...)`. */
+function calleeName(node) {
+  while (node.type === 'SequenceExpression') node = node.expressions[node.expressions.length - 1];
+  if (node.type === 'Identifier') return node.name;
+  if (node.type === 'MemberExpression' && !node.computed && node.property.type === 'Identifier') return node.property.name;
+  return undefined;
+}
+
+/** `void 0` spelled as compilers spell it (index.js only parses a source whose text contains that). */
+function isVoidZero(node, text) {
+  return node !== undefined && node.type === 'UnaryExpression' && text.slice(node.start, node.end) === 'void 0';
+}
+
+/**
+ * Where a compiler wrote `void 0` for `this`, as [start, end] ranges of the source:
+ * - the first argument of `__awaiter(void 0, ...)` (tsc, for an async arrow function at the top
+ *   level of a module; also inside the functions tsc makes of nested arrows for ES5);
+ * - with `arrow`, an object `(void 0).x`, `(void 0)[x]`, `(void 0)?.x` that means the arrow's own
+ *   `this` (Babel's CommonJS transform, at the top level of a module): not inside a function,
+ *   class field or static block of the arrow, where `this` is another value and Babel leaves it
+ *   alone. Anything else that reads `void 0` is the user's code.
+ */
+function voidThis({ root, offset, text }, arrow) {
+  const ranges = [];
+  walk.ancestor(root, {
+    CallExpression(node) {
+      if (node.arguments.length > 1 && isVoidZero(node.arguments[0], text) && calleeName(node.callee) === '__awaiter') {
+        ranges.push([node.arguments[0].start - offset, node.arguments[0].end - offset]);
+      }
+    },
+    MemberExpression(node, _, ancestors) {
+      if (arrow && isVoidZero(node.object, text) && ownThis(ancestors)) ranges.push([node.object.start - offset, node.object.end - offset]);
+    },
+  });
+  return ranges;
+}
+
+/** Whether `this` at the end of `ancestors` (root first) is the root arrow function's. */
+function ownThis(ancestors) {
+  for (let i = 1; i < ancestors.length; i++) {
+    const node = ancestors[i];
+    if (node.type === 'FunctionExpression' || node.type === 'FunctionDeclaration' || node.type === 'StaticBlock') return false;
+    if (node.type === 'PropertyDefinition' && ancestors[i + 1] === node.value) return false;
+  }
+  return true;
+}
+
+module.exports = {
+  parseFunction,
+  names,
+  voidThis,
+};
