@@ -28,7 +28,8 @@
 // what a string, template literal, regular expression or comment contains is the user's and
 // reaches the child as written. The text is only looked at first, to skip the parse for a source
 // that cannot need anything (a plain function); that look may see a name in a string, but never
-// misses one in the code.
+// misses one in the code. (Babel's wrapper shapes below are the exception, for the reason given
+// there.)
 //
 // The messages this module builds are made by lib/shared/errors.js ("proclet: ..." and a stable
 // code).
@@ -47,16 +48,18 @@ function helpers() {
 const { makeError } = require('../shared/errors');
 const syntax = require('./syntax');
 
-function escapeRegExp(text) {
-  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-}
-
-/** True if `name` occurs in `text` as a whole identifier (not as part of a longer one). */
+/** True if the code of the function source `text` uses `name` as an identifier (strings and comments do not count). */
 function mentions(text, name) {
-  return new RegExp(`(?<![\\w$])${escapeRegExp(name)}(?![\\w$])`).test(text);
+  return syntax.usesIdentifier(text, name);
 }
 
 // ---- Babel's async wrappers -------------------------------------------------------------------
+//
+// These shapes are matched on the text because each is anchored at the start of a function's
+// source and spells out code up to the point where it is stopped (`n.apply(t, e)` in the wrapper,
+// `_work.apply(this, arguments)` in the stub): no string or comment can stand in that part, and
+// nothing before it runs. The initializer, whose assignment does run, is checked on its syntax
+// tree (syntax.isAsyncInitializer).
 
 // `_asyncToGenerator`'s inner function (Babel 7, inlined or from @babel/runtime; minified or not):
 //   function () { var t = this, e = arguments; return new Promise(function (r, o) {
@@ -72,8 +75,8 @@ const ASYNC_WRAPPER_6 =
 const ASYNC_STUB = /^function\s*[\w$]*\s*\([\w$,\s]*\)\s*\{\s*return\s+_[\w$]*\.apply\(\s*this\s*,\s*arguments\s*\)\s*;?\s*\}$/;
 // ... and the function behind the stub, which replaces itself by a wrapper on its first call:
 //   function _work() { _work = _asyncToGenerator(function* () {...}); return _work.apply(this, arguments); }
-const ASYNC_INITIALIZER =
-  /^function\s+([\w$]+)\s*\(\)\s*\{\s*\1\s*=\s*[^]*asyncToGenerator\d*\b[^]*;\s*return\s+\1\.apply\(\s*this\s*,\s*arguments\s*\)\s*;?\s*\}$/;
+// (a first look at the text; syntax.isAsyncInitializer decides).
+const ASYNC_INITIALIZER = /^function\s+([\w$]+)\s*\(\)\s*\{\s*\1\s*=[^]*asyncToGenerator/;
 
 function sourceOf(fn) {
   try {
@@ -104,8 +107,12 @@ function captureGenerator(fn) {
   const stop = Symbol('stop');
   let captured = null;
   let steps = 0;
+  // While proclet's own code runs inside the replacement (the parser that checks an initializer,
+  // loaded in this realm too, e.g. under Jest), its calls of `apply` are its own: let them through.
+  let checking = false;
   function apply(thisArg, args) {
     const target = this;
+    if (checking) return Reflect.apply(target, thisArg, args == null ? [] : args);
     steps++;
     if (typeof target !== 'function' || steps > 6) throw stop;
     if (isGeneratorFunction(target)) {
@@ -113,9 +120,16 @@ function captureGenerator(fn) {
       throw stop;
     }
     const source = sourceOf(target);
-    if (ASYNC_WRAPPER.test(source) || ASYNC_WRAPPER_6.test(source) || ASYNC_INITIALIZER.test(source)) {
-      return Reflect.apply(target, thisArg, args == null ? [] : Array.from(args));
+    let babels = ASYNC_WRAPPER.test(source) || ASYNC_WRAPPER_6.test(source);
+    if (!babels && ASYNC_INITIALIZER.test(source)) {
+      checking = true;
+      try {
+        babels = syntax.isAsyncInitializer(source);
+      } finally {
+        checking = false;
+      }
     }
+    if (babels) return Reflect.apply(target, thisArg, args == null ? [] : Array.from(args));
     throw stop;
   }
   let result;
@@ -339,14 +353,15 @@ function prepare(fn, shipped, what) {
  * they were written, or undefined.
  */
 function sourceHint(source) {
-  if (/\bimport\s*\.\s*meta\b/.test(source)) {
+  const found = syntax.placeBoundSyntax(source);
+  if (found.importMeta) {
     return (
       'It uses import.meta, which exists only in the module it was written in; the function runs ' +
       'in the child as a function, where __filename, __dirname and require() are provided instead ' +
       '(rooted at the file that created the Proclet), and import() works.'
     );
   }
-  if (/(?<![\w$])#[A-Za-z_$][\w$]*/.test(source.replace(/(["'`])(?:\\.|(?!\1)[^\\])*\1/g, ''))) {
+  if (found.privateName) {
     return (
       'It uses private class members (#name), which exist only inside the body of their class: pass a ' +
       'function that creates the object in the child instead, or send the data it needs as a message.'

@@ -136,8 +136,125 @@ function ownThis(ancestors) {
   return true;
 }
 
+// ---- Babel's async functions ----------------------------------------------------------------
+
+/** `_asyncToGenerator`, `_asyncToGenerator2.default`, `(0, _asyncToGenerator2.default)`: a variable matching `pattern`. */
+function isHelperReference(node, pattern) {
+  if (node.type === 'SequenceExpression') {
+    const [first, last] = node.expressions;
+    return node.expressions.length === 2 && first.type === 'Literal' && first.value === 0 && isHelperReference(last, pattern);
+  }
+  if (node.type === 'MemberExpression') {
+    return !node.computed && node.property.type === 'Identifier' && node.property.name === 'default' && isHelperReference(node.object, pattern);
+  }
+  return node.type === 'Identifier' && pattern.test(node.name);
+}
+
+const REGENERATOR = /^_regenerator(?:Runtime)?\d*$/;
+
+/**
+ * The generator Babel hands to `_asyncToGenerator`: a generator function expression, or
+ * regenerator's `mark` of a function (`_regenerator().m(function _callee() {...})`,
+ * `_regeneratorRuntime().mark(...)`, `regeneratorRuntime.mark(...)`, `_regenerator.default.mark(...)`,
+ * `(0, _regenerator2.default)().m(...)`).
+ */
+function isGeneratorExpression(node) {
+  if (node.type === 'FunctionExpression') return node.generator;
+  if (node.type !== 'CallExpression' || node.arguments.length !== 1 || node.arguments[0].type !== 'FunctionExpression') return false;
+  const { callee } = node;
+  if (callee.type !== 'MemberExpression' || callee.computed || !['m', 'mark'].includes(callee.property.name)) return false;
+  const runtime = callee.object;
+  if (runtime.type === 'Identifier' && runtime.name === 'regeneratorRuntime') return true;
+  if (runtime.type === 'CallExpression') return runtime.arguments.length === 0 && isHelperReference(runtime.callee, REGENERATOR);
+  return isHelperReference(runtime, REGENERATOR);
+}
+
+/**
+ * Whether `source` is the function Babel puts behind the stub it leaves for an async function
+ * declaration, exactly:
+ *   function _work() { _work = _asyncToGenerator(<generator>); return _work.apply(this, arguments); }
+ * index.js calls this function in the parent to reach the generator, which runs the assignment:
+ * only Babel's own helpers may be called there, never code of the user's that resembles it (a
+ * helper's name in a string or comment included).
+ */
+function isAsyncInitializer(source) {
+  const parsed = parseFunction(source, false);
+  if (!parsed) return false;
+  const { root } = parsed;
+  if (root.type !== 'FunctionExpression' || !root.id || root.params.length > 0 || root.async || root.generator) return false;
+  const name = root.id.name;
+  const body = root.body.body;
+  if (body.length !== 2 || body[0].type !== 'ExpressionStatement' || body[1].type !== 'ReturnStatement') return false;
+  const assignment = body[0].expression;
+  if (assignment.type !== 'AssignmentExpression' || assignment.operator !== '=') return false;
+  if (assignment.left.type !== 'Identifier' || assignment.left.name !== name) return false;
+  const call = assignment.right;
+  if (call.type !== 'CallExpression' || call.arguments.length !== 1 || !isGeneratorExpression(call.arguments[0])) return false;
+  if (!isHelperReference(call.callee, /^_asyncToGenerator\d*$/)) return false;
+  // return _work.apply(this, arguments)
+  const result = body[1].argument;
+  return (
+    result !== null &&
+    result.type === 'CallExpression' &&
+    result.callee.type === 'MemberExpression' &&
+    !result.callee.computed &&
+    result.callee.object.type === 'Identifier' &&
+    result.callee.object.name === name &&
+    result.callee.property.name === 'apply' &&
+    result.arguments.length === 2 &&
+    result.arguments[0].type === 'ThisExpression' &&
+    result.arguments[1].type === 'Identifier' &&
+    result.arguments[1].name === 'arguments'
+  );
+}
+
+// ---- explanations -------------------------------------------------------------------------
+
+/**
+ * Whether the code of a function's source uses `name` as an identifier (a variable it reads,
+ * calls or assigns; not a property name, and not text in a string or comment). False for a
+ * source acorn cannot read.
+ */
+function usesIdentifier(source, name) {
+  const parsed = parseAnyFunction(source);
+  if (!parsed) return false;
+  let found = false;
+  const visit = (node) => {
+    if (node.name === name) found = true;
+  };
+  // A variable that is assigned is visited as a VariablePattern, one that is read as an Identifier.
+  walk.simple(parsed.root, { Identifier: visit, VariablePattern: visit });
+  return found;
+}
+
+/**
+ * Syntax in `source` that exists only where the function was written: `import.meta` (module
+ * code) and private names (`#x`, class bodies). Read from tokens, so text in strings and comments
+ * does not count; a source that cannot be tokenized to the end reports what came before.
+ */
+function placeBoundSyntax(source) {
+  load();
+  const { tokTypes: tt } = acorn;
+  const found = { importMeta: false, privateName: false };
+  let previous = [];
+  try {
+    for (const token of acorn.tokenizer(source, { ecmaVersion: 'latest', sourceType: 'module' })) {
+      if (token.type === tt.privateId) found.privateName = true;
+      const [beforeDot, dot] = previous;
+      if (token.type === tt.name && token.value === 'meta' && dot && dot.type === tt.dot && beforeDot && beforeDot.type === tt._import) {
+        found.importMeta = true;
+      }
+      previous = [previous[1], token];
+    }
+  } catch {}
+  return found;
+}
+
 module.exports = {
   parseFunction,
   names,
   voidThis,
+  isAsyncInitializer,
+  usesIdentifier,
+  placeBoundSyntax,
 };
