@@ -108,7 +108,8 @@ export declare class Proclet<ToChild = any, ToParent = any> {
    * @param fn - the worker. Its source runs in a fresh process: it sees none of the parent's
    *   variables; `require()` resolves from the file that created the Proclet.
    * @throws TypeError (`ERR_PROCLET_INVALID_FUNCTION`) for a missing argument, a non-function, a
-   *   native or bound function, or a class.
+   *   native or bound function, a class, a Proxy, a generator function (`function*`,
+   *   `async function*`, also compiled), or source that cannot be turned back into a function.
    */
   constructor(fn: WorkerFunction<ToParent>);
   /** The parent's side: events from the child and `send` to it. */

@@ -19,6 +19,9 @@
 //   TypeScript for ES5), `void 0` (Babel's CommonJS transform at the top level of a module), or
 //   pass `void 0` to `__awaiter` (TypeScript, at the top level of a module). proclet gives arrow
 //   functions the context as `this`, so these are bound or rewritten back to `this`.
+// - Generator functions that a compiler rewrote into plain functions (TypeScript's `__generator`,
+//   `__asyncGenerator`, Babel's `_wrapAsyncGenerator`) are refused, like the native ones that
+//   lib/source/function.js refuses: nothing in the child iterates what they return.
 // - Coverage counters (`cov_1x2y3z().s[0]++`) are provided by the child runtime itself
 //   (runtime/coverage.js) and merged back by lib/source/coverage.js.
 // - What remains is a closure: `explainChildError` turns the child's "X is not defined" into
@@ -45,7 +48,8 @@ function helpers() {
   return helperTables;
 }
 
-const { makeError } = require('../shared/errors');
+const errors = require('../shared/errors');
+const { makeError } = errors;
 const syntax = require('./syntax');
 
 /** True if the code of the function source `text` uses `name` as an identifier (strings and comments do not count). */
@@ -59,7 +63,7 @@ function mentions(text, name) {
 // source and spells out code up to the point where it is stopped (`n.apply(t, e)` in the wrapper,
 // `_work.apply(this, arguments)` in the stub): no string or comment can stand in that part, and
 // nothing before it runs. The initializer, whose assignment does run, is checked on its syntax
-// tree (syntax.isAsyncInitializer).
+// tree (syntax.asyncInitializer).
 
 // `_asyncToGenerator`'s inner function (Babel 7, inlined or from @babel/runtime; minified or not):
 //   function () { var t = this, e = arguments; return new Promise(function (r, o) {
@@ -75,8 +79,12 @@ const ASYNC_WRAPPER_6 =
 const ASYNC_STUB = /^function\s*[\w$]*\s*\([\w$,\s]*\)\s*\{\s*return\s+_[\w$]*\.apply\(\s*this\s*,\s*arguments\s*\)\s*;?\s*\}$/;
 // ... and the function behind the stub, which replaces itself by a wrapper on its first call:
 //   function _work() { _work = _asyncToGenerator(function* () {...}); return _work.apply(this, arguments); }
-// (a first look at the text; syntax.isAsyncInitializer decides).
-const ASYNC_INITIALIZER = /^function\s+([\w$]+)\s*\(\)\s*\{\s*\1\s*=[^]*asyncToGenerator/;
+// (`_wrapAsyncGenerator` for an async generator; a first look at the text, syntax.asyncInitializer decides).
+const ASYNC_INITIALIZER = /^function\s+([\w$]+)\s*\(\)\s*\{\s*\1\s*=[^]*(?:asyncToGenerator|wrapAsyncGenerator)/;
+// What `_wrapAsyncGenerator` (Babel's async generator transform) returns for `async function* () {}`:
+//   function () { return new AsyncGenerator(e.apply(this, arguments)); }
+const ASYNC_GENERATOR_WRAPPER =
+  /^function\s*\(\)\s*\{\s*return\s+new\s+_?AsyncGenerator\(\s*[\w$]+\.apply\(\s*this\s*,\s*arguments\s*\)\s*\)\s*;?\s*\}$/;
 
 function sourceOf(fn) {
   try {
@@ -90,6 +98,9 @@ function isGeneratorFunction(fn) {
   return Object.prototype.toString.call(fn) === '[object GeneratorFunction]';
 }
 
+// What captureGenerator and unwrapAsync report for the stub of an `async function*` declaration.
+const ASYNC_GENERATOR = Symbol('async generator');
+
 /**
  * Finds the generator function inside a Babel async wrapper without running any of its code.
  *
@@ -98,7 +109,8 @@ function isGeneratorFunction(fn) {
  * receiver (the generator) and throws instead of starting it. Only Babel's own pieces (the stub,
  * the initializer, the wrapper, recognized by their exact shapes above) are let through on the
  * way; anything else stops the attempt before it runs. The wrapper's promise, rejected by the
- * stop, is handled here.
+ * stop, is handled here. Returns the generator, null, or ASYNC_GENERATOR when the stub turned out
+ * to stand for an async generator function.
  */
 function captureGenerator(fn) {
   const functionPrototype = Object.getPrototypeOf(fn);
@@ -120,14 +132,22 @@ function captureGenerator(fn) {
       throw stop;
     }
     const source = sourceOf(target);
+    // A stub in front of an `async function*`: there is no generator to ship, only to refuse.
+    if (ASYNC_GENERATOR_WRAPPER.test(source)) {
+      captured = ASYNC_GENERATOR;
+      throw stop;
+    }
     let babels = ASYNC_WRAPPER.test(source) || ASYNC_WRAPPER_6.test(source);
     if (!babels && ASYNC_INITIALIZER.test(source)) {
+      let kind;
       checking = true;
       try {
-        babels = syntax.isAsyncInitializer(source);
+        kind = syntax.asyncInitializer(source);
       } finally {
         checking = false;
       }
+      if (kind === 'async generator') captured = ASYNC_GENERATOR;
+      babels = kind === 'async function';
     }
     if (babels) return Reflect.apply(target, thisArg, args == null ? [] : Array.from(args));
     throw stop;
@@ -155,13 +175,15 @@ function captureGenerator(fn) {
 
 /**
  * If `fn` is Babel's replacement for an async function, returns the source to ship instead:
- * `_asyncToGenerator(<the generator>)`. Returns null for anything else, and `false` for a Babel
- * wrapper whose generator could not be found.
+ * `_asyncToGenerator(<the generator>)`. Returns null for anything else, `false` for a Babel
+ * wrapper whose generator could not be found, and ASYNC_GENERATOR for Babel's stub of an
+ * `async function*` declaration.
  */
 function unwrapAsync(fn, source) {
   const wrapper = ASYNC_WRAPPER.test(source) || ASYNC_WRAPPER_6.test(source);
   if (!wrapper && !ASYNC_STUB.test(source)) return null;
   const generator = captureGenerator(fn);
+  if (generator === ASYNC_GENERATOR) return ASYNC_GENERATOR;
   if (generator) {
     const generatorSource = sourceOf(generator);
     try {
@@ -295,6 +317,9 @@ function prepare(fn, shipped, what) {
   if (!MAY_BE_COMPILED.test(source)) return asWritten;
 
   const unwrapped = unwrapAsync(fn, source);
+  if (unwrapped === ASYNC_GENERATOR || ASYNC_GENERATOR_WRAPPER.test(source)) {
+    throw compiledGeneratorError(what, fn, { async: true, helper: '_wrapAsyncGenerator' });
+  }
   if (unwrapped === false) {
     throw makeError(
       TypeError,
@@ -318,6 +343,8 @@ function prepare(fn, shipped, what) {
   let body = source;
   let scan;
   if (parsed) {
+    const generator = syntax.compiledGenerator(parsed);
+    if (generator) throw compiledGeneratorError(what, fn, generator);
     // `void 0` where the compiler wrote it for `this`, back to `this` (last first, so that the
     // ranges before stay where they are). An arrow function's own `this` only when it is the
     // function itself that is shipped, not the generator of a Babel wrapper.
@@ -344,6 +371,13 @@ function prepare(fn, shipped, what) {
       'return __proclet_property.value || __proclet_property.get || __proclet_property.set;'
     : `return (\n${body}\n);`;
   return { source: `(() => {\n${prelude.join('\n')}\n${result}\n})()`, method: false, original: own };
+}
+
+/** The refusal of a generator function as a compiler rewrote it (`helper` gives the compiler away). */
+function compiledGeneratorError(what, fn, { async, helper }) {
+  const compiler = helper.startsWith('__') ? 'TypeScript' : 'Babel';
+  const kind = async ? 'an async generator function' : 'a generator function';
+  return errors.generatorFunction(what, `${kind} (${fn.name || 'anonymous'}) as ${compiler} compiles it (${helper})`);
 }
 
 // ---- explanations -----------------------------------------------------------------------------

@@ -19,8 +19,8 @@ function load() {
   }
 }
 
-// Sloppy script code, as the child compiles a function (vm.compileFunction); 'latest' so that
-// any syntax the running Node accepts is read.
+// Sloppy script code, as the child compiles a function (vm.compileFunction); every syntax acorn
+// knows, so that what Node accepts is read (a source acorn cannot read is shipped as written).
 const OPTIONS = { ecmaVersion: 'latest', sourceType: 'script' };
 
 /**
@@ -35,10 +35,11 @@ function parseFunction(source, method) {
   // ends where it ends there.
   const open = method ? '({\n' : '(\n';
   const close = method ? '\n})' : '\n)';
+  const text = open + source + close;
   const tokens = [];
   let program;
   try {
-    program = acorn.parse(open + source + close, { ...OPTIONS, onToken: tokens });
+    program = acorn.parse(text, { ...OPTIONS, onToken: tokens });
   } catch {
     return null;
   }
@@ -49,7 +50,7 @@ function parseFunction(source, method) {
     if (root.type !== 'ObjectExpression' || root.properties.length !== 1) return null;
     root = root.properties[0].value;
   }
-  return { root, tokens, offset: open.length, text: open + source + close };
+  return { root, tokens, offset: open.length, text };
 }
 
 /** `parseFunction` for a source that may be method shorthand or not. */
@@ -173,27 +174,32 @@ function isGeneratorExpression(node) {
  * Whether `source` is the function Babel puts behind the stub it leaves for an async function
  * declaration, exactly:
  *   function _work() { _work = _asyncToGenerator(<generator>); return _work.apply(this, arguments); }
- * index.js calls this function in the parent to reach the generator, which runs the assignment:
- * only Babel's own helpers may be called there, never code of the user's that resembles it (a
- * helper's name in a string or comment included).
+ * 'async function' for that, 'async generator' for the same with `_wrapAsyncGenerator` (an
+ * `async function*` declaration), undefined for anything else. index.js calls this function in
+ * the parent to reach the generator, which runs the assignment: only Babel's own helpers may be
+ * called there, never code of the user's that resembles it (a helper's name in a string or
+ * comment included).
  */
-function isAsyncInitializer(source) {
+function asyncInitializer(source) {
   const parsed = parseFunction(source, false);
-  if (!parsed) return false;
+  if (!parsed) return undefined;
   const { root } = parsed;
-  if (root.type !== 'FunctionExpression' || !root.id || root.params.length > 0 || root.async || root.generator) return false;
+  if (root.type !== 'FunctionExpression' || !root.id || root.params.length > 0 || root.async || root.generator) return undefined;
   const name = root.id.name;
   const body = root.body.body;
-  if (body.length !== 2 || body[0].type !== 'ExpressionStatement' || body[1].type !== 'ReturnStatement') return false;
+  if (body.length !== 2 || body[0].type !== 'ExpressionStatement' || body[1].type !== 'ReturnStatement') return undefined;
   const assignment = body[0].expression;
-  if (assignment.type !== 'AssignmentExpression' || assignment.operator !== '=') return false;
-  if (assignment.left.type !== 'Identifier' || assignment.left.name !== name) return false;
+  if (assignment.type !== 'AssignmentExpression' || assignment.operator !== '=') return undefined;
+  if (assignment.left.type !== 'Identifier' || assignment.left.name !== name) return undefined;
   const call = assignment.right;
-  if (call.type !== 'CallExpression' || call.arguments.length !== 1 || !isGeneratorExpression(call.arguments[0])) return false;
-  if (!isHelperReference(call.callee, /^_asyncToGenerator\d*$/)) return false;
+  if (call.type !== 'CallExpression' || call.arguments.length !== 1 || !isGeneratorExpression(call.arguments[0])) return undefined;
+  let kind;
+  if (isHelperReference(call.callee, /^_asyncToGenerator\d*$/)) kind = 'async function';
+  else if (isHelperReference(call.callee, /^_wrapAsyncGenerator\d*$/)) kind = 'async generator';
+  else return undefined;
   // return _work.apply(this, arguments)
   const result = body[1].argument;
-  return (
+  const applied =
     result !== null &&
     result.type === 'CallExpression' &&
     result.callee.type === 'MemberExpression' &&
@@ -204,8 +210,40 @@ function isAsyncInitializer(source) {
     result.arguments.length === 2 &&
     result.arguments[0].type === 'ThisExpression' &&
     result.arguments[1].type === 'Identifier' &&
-    result.arguments[1].name === 'arguments'
-  );
+    result.arguments[1].name === 'arguments';
+  return applied ? kind : undefined;
+}
+
+// ---- generators ---------------------------------------------------------------------------
+
+/**
+ * For a function that a compiler made of a generator function, `{ async, helper }`: whether it
+ * was an async generator, and the helper whose call gives it away. Such a function only declares
+ * its variables and returns what the helper makes of its body:
+ * - TypeScript (target ES5, or before ES2018 for async generators):
+ *   `return __generator(this, function (_a) {...})`, `return __asyncGenerator(this, arguments, function* () {...})`;
+ * - Babel, for an async generator method: `return _wrapAsyncGenerator(function* () {...})()`.
+ * Undefined for anything else.
+ */
+function compiledGenerator({ root }) {
+  if (root.type !== 'FunctionExpression' || root.generator) return undefined;
+  const body = root.body.body;
+  const last = body[body.length - 1];
+  if (!last || last.type !== 'ReturnStatement' || !last.argument || last.argument.type !== 'CallExpression') return undefined;
+  if (!body.slice(0, -1).every((s) => s.type === 'VariableDeclaration' || s.type === 'FunctionDeclaration')) return undefined;
+  const { callee, arguments: args } = last.argument;
+  const isFunction = (node) => node !== undefined && node.type === 'FunctionExpression';
+  if (args.length === 0 && callee.type === 'CallExpression') {
+    const wrapped = callee.arguments.length === 1 && isGeneratorExpression(callee.arguments[0]);
+    return wrapped && isHelperReference(callee.callee, /^_wrapAsyncGenerator\d*$/) ? { async: true, helper: '_wrapAsyncGenerator' } : undefined;
+  }
+  if (!args[0] || args[0].type !== 'ThisExpression') return undefined;
+  const name = calleeName(callee);
+  if (name === '__generator' && isFunction(args[1])) return { async: false, helper: name };
+  if (name === '__asyncGenerator' && args[1] && args[1].type === 'Identifier' && args[1].name === 'arguments' && isFunction(args[2])) {
+    return { async: true, helper: name };
+  }
+  return undefined;
 }
 
 // ---- explanations -------------------------------------------------------------------------
@@ -254,7 +292,8 @@ module.exports = {
   parseFunction,
   names,
   voidThis,
-  isAsyncInitializer,
+  asyncInitializer,
+  compiledGenerator,
   usesIdentifier,
   placeBoundSyntax,
 };
