@@ -19,7 +19,7 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
  * The stable `code` of every error proclet throws, rejects with or reports on `'error'`.
  *
  * - `ERR_PROCLET_INVALID_FUNCTION` (TypeError): a worker, handler, listener or method that is not a
- *   function that can be shipped as source (native, bound, class, Proxy), or `expose()` given
+ *   function that can be shipped as source (native, bound, class, Proxy, generator), or `expose()` given
  *   something other than an object of functions.
  * - `ERR_PROCLET_INVALID_OPTION` (TypeError): a bad or unknown constructor option, or a bad
  *   `callWith` option.
@@ -697,8 +697,9 @@ export declare class Proclet<
    *   Proclet. Only functions are accepted today (no script paths or URLs).
    * @param options - see {@link ProcletOptions}: only `wildcard`, `delimiter`, `startTimeout` exist.
    * @throws TypeError (`ERR_PROCLET_INVALID_FUNCTION`) for a missing argument, a non-function, a
-   *   native or bound function, a Proxy, or a class; TypeError (`ERR_PROCLET_INVALID_OPTION`) for
-   *   a bad or unknown option.
+   *   native or bound function, a Proxy, a class, a generator function (`function*`,
+   *   `async function*`, also compiled), or source that cannot be turned back into a function;
+   *   TypeError (`ERR_PROCLET_INVALID_OPTION`) for a bad or unknown option.
    * @example
    * ```ts
    * const p = new Proclet(function (this: ChildContext, config: { name: string }) {

@@ -141,6 +141,18 @@ test('a ReferenceError inside a module the worker required is not called a closu
   expect(error.cause).toBeUndefined();
 });
 
+test('a name the worker has only in strings, comments and property names is not called its closure', async () => {
+  const p = proclet(function () {
+    // notDefinedInThisModule
+    this.send(['notDefinedInThisModule', { notDefinedInThisModule: 1 }.notDefinedInThisModule]);
+    require('./fixtures/source/closures/broken-module')();
+  });
+  const { error } = await failure(p);
+  expect(error).toBeInstanceOf(ReferenceError);
+  expect(error.message).toBe('notDefinedInThisModule is not defined');
+  expect(error.code).toBeUndefined();
+});
+
 test('other errors are not touched', async () => {
   const p = proclet(function () {
     throw new TypeError('missing is not defined');

@@ -3,6 +3,8 @@
 // message that says what to pass instead; recovering Babel's async wrappers runs none of the
 // user's code in the parent.
 
+const babel = require('@babel/core');
+const ts = require('typescript');
 const { proclet, nextMessages, next, endAll, Proclet } = require('../helpers');
 
 afterEach(endAll);
@@ -21,7 +23,14 @@ class WithPrivate {
   read() {
     return this.#secret;
   }
+  readWithText() {
+    return ['import.meta', this.#secret];
+  }
 }
+
+const GENERATOR_HINT =
+  'Calling a generator function only creates a generator, and nothing in the child iterates it, so none of its body would run. ' +
+  'Pass a regular or async function instead (function () {...}, async function () {...}) and call this.send(value) where it would yield a value.';
 
 describe('refused at construction, saying what to pass instead', () => {
   test.each([
@@ -47,6 +56,56 @@ describe('refused at construction, saying what to pass instead', () => {
       'got a function whose source cannot be turned back into a function',
       'It uses private class members (#name), which exist only inside the body of their class',
     ],
+    [
+      'a method that uses private class members and has "import.meta" in a string',
+      () => new Proclet(new WithPrivate().readWithText),
+      'got a function whose source cannot be turned back into a function',
+      'It uses private class members (#name), which exist only inside the body of their class',
+    ],
+    [
+      'a generator function',
+      () =>
+        new Proclet(function* () {
+          this.send('x');
+        }),
+      'got a generator function (anonymous)',
+      GENERATOR_HINT,
+    ],
+    [
+      'an async generator function',
+      () =>
+        new Proclet(async function* produce() {
+          this.send('x');
+        }),
+      'got an async generator function (produce)',
+      GENERATOR_HINT,
+    ],
+    [
+      'a generator method',
+      () =>
+        new Proclet(
+          {
+            *gen() {
+              this.send('x');
+            },
+          }.gen,
+        ),
+      'got a generator function (gen)',
+      GENERATOR_HINT,
+    ],
+    [
+      'an async generator method',
+      () =>
+        new Proclet(
+          {
+            async *gen() {
+              this.send('x');
+            },
+          }.gen,
+        ),
+      'got an async generator function (gen)',
+      GENERATOR_HINT,
+    ],
   ])('%s', (_, create, got, instead) => {
     const error = refusal(create);
     expect(error).toBeInstanceOf(TypeError);
@@ -62,6 +121,102 @@ describe('refused at construction, saying what to pass instead', () => {
     expect(error.code).toBe('ERR_PROCLET_INVALID_FUNCTION');
     expect(error.message).toMatch(/^proclet: child\.on\('message', handler\) expects a function, got a bound function/);
     expect(error.message).toContain('send what you bound as a message');
+  });
+
+  test('a generator as a handler; the proclet stays usable', async () => {
+    const p = proclet(function () {});
+    for (const [handler, got] of [
+      [function* () {}, 'a generator function (anonymous)'],
+      [async function* onMessage() {}, 'an async generator function (onMessage)'],
+    ]) {
+      const error = refusal(() => p.child.on('message', handler));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error.code).toBe('ERR_PROCLET_INVALID_FUNCTION');
+      expect(error.message).toBe(`proclet: child.on('message', handler) expects a function, got ${got}. ${GENERATOR_HINT}`);
+    }
+    p.child.on('message', function (m) {
+      this.send(m + 1);
+      this.close();
+    });
+    const got = nextMessages(p.run(), 1);
+    p.parent.send(1);
+    expect(await got).toEqual([2]);
+    expect(await p.exited).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('generator functions as compilers rewrite them are refused too', () => {
+  const SOURCE = `
+    exports.generator = function* counter() { this.send(1); };
+    exports.method = { *gen() { this.send(2); } }.gen;
+    exports.asyncGenerator = async function* producer() { this.send(3); };
+    async function* declared() { this.send(4); }
+    exports.declared = declared;
+    exports.asyncMethod = { async *gen() { this.send(5); } }.gen;
+    // Not a generator: still runs (__test__/source/compiled.spec.js runs the compiled async functions).
+    exports.asyncFunction = async function () { this.send(await 6); };
+  `;
+  /** The module's exports once compiled: functions as a compiled file holds them. */
+  function load(code) {
+    const module = { exports: {} };
+    new Function('exports', 'module', 'require', code)(module.exports, module, require);
+    return module.exports;
+  }
+  const compiledBy = {
+    'Babel for Node 6': () => babel.transformSync(SOURCE, { configFile: false, babelrc: false, presets: [['@babel/preset-env', { targets: { node: '6' } }]] }).code,
+    'Babel for Internet Explorer 11': () =>
+      babel.transformSync(SOURCE, { configFile: false, babelrc: false, presets: [['@babel/preset-env', { targets: { ie: '11' } }]] }).code,
+    'tsc for ES5': () => ts.transpileModule(SOURCE, { compilerOptions: { target: ts.ScriptTarget.ES5, module: ts.ModuleKind.CommonJS } }).outputText,
+    'tsc for ES2015': () => ts.transpileModule(SOURCE, { compilerOptions: { target: ts.ScriptTarget.ES2015, module: ts.ModuleKind.CommonJS } }).outputText,
+    'tsc for ES5 with importHelpers': () =>
+      ts.transpileModule(SOURCE, { compilerOptions: { target: ts.ScriptTarget.ES5, module: ts.ModuleKind.CommonJS, importHelpers: true } }).outputText,
+  };
+  // What each compiler leaves of each kind of generator; a native one (Babel for Node 6 and tsc
+  // for ES2015 keep generators) is named as such.
+  const expected = {
+    'Babel for Node 6': {
+      generator: 'a generator function (counter).',
+      method: 'a generator function (gen).',
+      asyncGenerator: 'an async generator function (producer) as Babel compiles it (_wrapAsyncGenerator).',
+      declared: 'an async generator function (declared) as Babel compiles it (_wrapAsyncGenerator).',
+      asyncMethod: 'an async generator function (gen) as Babel compiles it (_wrapAsyncGenerator).',
+    },
+    'Babel for Internet Explorer 11': {
+      generator: 'a generator function (counter).',
+      method: 'a generator function (gen).',
+      asyncGenerator: 'an async generator function (producer) as Babel compiles it (_wrapAsyncGenerator).',
+      declared: 'an async generator function (declared) as Babel compiles it (_wrapAsyncGenerator).',
+      asyncMethod: 'an async generator function (gen) as Babel compiles it (_wrapAsyncGenerator).',
+    },
+    'tsc for ES5': {
+      generator: 'a generator function (counter) as TypeScript compiles it (__generator).',
+      method: 'a generator function (gen) as TypeScript compiles it (__generator).',
+      asyncGenerator: 'an async generator function (producer) as TypeScript compiles it (__asyncGenerator).',
+      declared: 'an async generator function (declared) as TypeScript compiles it (__asyncGenerator).',
+      asyncMethod: 'an async generator function (gen) as TypeScript compiles it (__asyncGenerator).',
+    },
+    'tsc for ES2015': {
+      generator: 'a generator function (counter).',
+      method: 'a generator function (gen).',
+      asyncGenerator: 'an async generator function (producer) as TypeScript compiles it (__asyncGenerator).',
+      declared: 'an async generator function (declared) as TypeScript compiles it (__asyncGenerator).',
+      asyncMethod: 'an async generator function (gen) as TypeScript compiles it (__asyncGenerator).',
+    },
+  };
+  expected['tsc for ES5 with importHelpers'] = expected['tsc for ES5'];
+
+  test.each(Object.keys(compiledBy))('%s', (compiler) => {
+    const functions = load(compiledBy[compiler]());
+    const got = {};
+    for (const name of Object.keys(expected[compiler])) {
+      const error = refusal(() => new Proclet(functions[name]));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error.code).toBe('ERR_PROCLET_INVALID_FUNCTION');
+      expect(error.message).toContain(GENERATOR_HINT);
+      got[name] = error.message.replace(/^proclet: new Proclet\(fn\) expects a function, got /, '').replace(` ${GENERATOR_HINT}`, '');
+    }
+    expect(got).toEqual(expected[compiler]);
+    expect(() => new Proclet(functions.asyncFunction)).not.toThrow();
   });
 });
 
@@ -104,6 +259,22 @@ describe("Babel's async wrappers", () => {
       expect(error.message).toContain(`\`${name}\` is not defined in the child process`);
     },
   );
+
+  test.each([
+    ['a helper name only in a string', "(globalThis.__procletRanInParent = true, 'asyncToGenerator')"],
+    ["Babel's helper called with code of the user's", '_asyncToGenerator((globalThis.__procletRanInParent = true, function* () {}))'],
+  ])("a function shaped like Babel's that runs code in its initializer is not run in the parent: %s", async (_, assigned) => {
+    const work = new Function(`${BABEL_ASYNC_HELPERS}
+      function _work() { _work = ${assigned}; return _work.apply(this, arguments); }
+      return function work() { return _work.apply(this, arguments); };`)();
+    const p = proclet(work);
+    expect(globalThis.__procletRanInParent).toBeUndefined();
+    // Shipped as it is: the child has no _work.
+    const [error] = await next(p.run().parent, 'error');
+    expect(error.code).toBe('ERR_PROCLET_CLOSURE');
+    expect(error.message).toContain('`_work` is not defined in the child process');
+    expect(globalThis.__procletRanInParent).toBeUndefined();
+  });
 
   test('a wrapper whose function cannot be found is refused, saying how to configure Babel', () => {
     const wrapper = new Function(`${BABEL_ASYNC_HELPERS}

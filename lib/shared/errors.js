@@ -29,6 +29,10 @@ function describeEnd(pid, exit) {
     : `child process ${pid} has exited (code ${exit.code})`;
 }
 
+function invalidFunction(operation, got, hint) {
+  return makeError(TypeError, 'ERR_PROCLET_INVALID_FUNCTION', `${operation} expects a function, got ${got}. ${hint}`);
+}
+
 const KILL_HINTS = {
   SIGABRT: ' (Node aborts like this when it runs out of memory; see its stderr)',
   SIGKILL: ' (sent by another process, or by the kernel when memory ran out)',
@@ -38,8 +42,20 @@ module.exports = {
   makeError,
   describeValue,
 
-  invalidFunction: (operation, got, hint) =>
-    makeError(TypeError, 'ERR_PROCLET_INVALID_FUNCTION', `${operation} expects a function, got ${got}. ${hint}`),
+  invalidFunction,
+
+  /**
+   * A generator function, native (`function* () {}`, `async function* () {}`, `*gen() {}`) or as a
+   * compiler rewrote one (`got` says which). Calling one only creates a generator object, and the
+   * child calls the function and nothing more, so it would run none of its body.
+   */
+  generatorFunction: (operation, got) =>
+    invalidFunction(
+      operation,
+      got,
+      'Calling a generator function only creates a generator, and nothing in the child iterates it, so none of its body would run. ' +
+        'Pass a regular or async function instead (function () {...}, async function () {...}) and call this.send(value) where it would yield a value.',
+    ),
 
   /** A message that cannot travel: `operation` is `parent.send(message)` or `this.send(message)`. */
   invalidMessage: (operation, reason, cause) =>

@@ -32,6 +32,13 @@ function functionSource(fn, operation) {
         : 'Built-in functions have no JavaScript source: wrap the call in a function of your own.',
     );
   }
+  // The kind of function, from the engine (`function*`, `async function*`, generator methods), or
+  // from its toStringTag for the generators that regenerator (Babel for old targets) makes of them.
+  const tag = Object.prototype.toString.call(fn);
+  if (util.types.isGeneratorFunction(fn) || tag === '[object GeneratorFunction]' || tag === '[object AsyncGeneratorFunction]') {
+    const isAsync = util.types.isAsyncFunction(fn) || tag === '[object AsyncGeneratorFunction]';
+    throw errors.generatorFunction(operation, `${isAsync ? 'an async generator function' : 'a generator function'} (${fn.name || 'anonymous'})`);
+  }
   if (/^class\b(?!\s*\()/.test(source)) {
     throw errors.invalidFunction(
       operation,

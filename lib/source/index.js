@@ -10,7 +10,7 @@
 //   tslib's own code). Only what is referenced is added, so a plain function's script is
 //   unchanged. They are embedded rather than loaded from the user's project because a project
 //   that compiles with inline helpers (the default of both tools) need not have @babel/runtime or
-//   tslib installed, and proclet has no runtime dependencies.
+//   tslib installed.
 // - Babel's async-to-generator transform turns `async function () {}` into a wrapper whose body
 //   stays in the parent's closure (`_asyncToGenerator(function* () {...})` returns
 //   `function () { ... n.apply(t, e) ... }`). The generator it wraps is recovered without running
@@ -19,15 +19,28 @@
 //   TypeScript for ES5), `void 0` (Babel's CommonJS transform at the top level of a module), or
 //   pass `void 0` to `__awaiter` (TypeScript, at the top level of a module). proclet gives arrow
 //   functions the context as `this`, so these are bound or rewritten back to `this`.
+// - Generator functions that a compiler rewrote into plain functions (TypeScript's `__generator`,
+//   `__asyncGenerator`, Babel's `_wrapAsyncGenerator`) are refused, like the native ones that
+//   lib/source/function.js refuses: nothing in the child iterates what they return.
 // - Coverage counters (`cov_1x2y3z().s[0]++`) are provided by the child runtime itself
 //   (runtime/coverage.js) and merged back by lib/source/coverage.js.
 // - What remains is a closure: `explainChildError` turns the child's "X is not defined" into
 //   an error that says so.
 //
-// The messages this module builds are made by lib/shared/errors.js's makeError ("proclet: ..."
-// and a stable code).
+// All of this is decided on the code, parsed by acorn (lib/source/syntax.js), never on the text:
+// what a string, template literal, regular expression or comment contains is the user's and
+// reaches the child as written. The text is only looked at first, to skip the parse for a source
+// that cannot need anything (a plain function); that look may see a name in a string, but never
+// misses one in the code. (Babel's wrapper shapes below are the exception, for the reason given
+// there.)
+//
+// The messages this module builds are made by lib/shared/errors.js ("proclet: ..." and a stable
+// code).
 
+// Every word of the text, in code or not: the first look (see above).
 const WORD = /[A-Za-z_$][\w$]*/g;
+// Nothing below applies to a source without one of these (most hand-written functions).
+const MAY_BE_COMPILED = /_|void 0|regeneratorRuntime|\.apply\(/;
 
 let helperTables;
 function helpers() {
@@ -35,18 +48,22 @@ function helpers() {
   return helperTables;
 }
 
-const { makeError } = require('../shared/errors');
+const errors = require('../shared/errors');
+const { makeError } = errors;
+const syntax = require('./syntax');
 
-function escapeRegExp(text) {
-  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-}
-
-/** True if `name` occurs in `text` as a whole identifier (not as part of a longer one). */
+/** True if the code of the function source `text` uses `name` as an identifier (strings and comments do not count). */
 function mentions(text, name) {
-  return new RegExp(`(?<![\\w$])${escapeRegExp(name)}(?![\\w$])`).test(text);
+  return syntax.usesIdentifier(text, name);
 }
 
 // ---- Babel's async wrappers -------------------------------------------------------------------
+//
+// These shapes are matched on the text because each is anchored at the start of a function's
+// source and spells out code up to the point where it is stopped (`n.apply(t, e)` in the wrapper,
+// `_work.apply(this, arguments)` in the stub): no string or comment can stand in that part, and
+// nothing before it runs. The initializer, whose assignment does run, is checked on its syntax
+// tree (syntax.asyncInitializer).
 
 // `_asyncToGenerator`'s inner function (Babel 7, inlined or from @babel/runtime; minified or not):
 //   function () { var t = this, e = arguments; return new Promise(function (r, o) {
@@ -62,8 +79,12 @@ const ASYNC_WRAPPER_6 =
 const ASYNC_STUB = /^function\s*[\w$]*\s*\([\w$,\s]*\)\s*\{\s*return\s+_[\w$]*\.apply\(\s*this\s*,\s*arguments\s*\)\s*;?\s*\}$/;
 // ... and the function behind the stub, which replaces itself by a wrapper on its first call:
 //   function _work() { _work = _asyncToGenerator(function* () {...}); return _work.apply(this, arguments); }
-const ASYNC_INITIALIZER =
-  /^function\s+([\w$]+)\s*\(\)\s*\{\s*\1\s*=\s*[^]*asyncToGenerator\d*\b[^]*;\s*return\s+\1\.apply\(\s*this\s*,\s*arguments\s*\)\s*;?\s*\}$/;
+// (`_wrapAsyncGenerator` for an async generator; a first look at the text, syntax.asyncInitializer decides).
+const ASYNC_INITIALIZER = /^function\s+([\w$]+)\s*\(\)\s*\{\s*\1\s*=[^]*(?:asyncToGenerator|wrapAsyncGenerator)/;
+// What `_wrapAsyncGenerator` (Babel's async generator transform) returns for `async function* () {}`:
+//   function () { return new AsyncGenerator(e.apply(this, arguments)); }
+const ASYNC_GENERATOR_WRAPPER =
+  /^function\s*\(\)\s*\{\s*return\s+new\s+_?AsyncGenerator\(\s*[\w$]+\.apply\(\s*this\s*,\s*arguments\s*\)\s*\)\s*;?\s*\}$/;
 
 function sourceOf(fn) {
   try {
@@ -77,6 +98,9 @@ function isGeneratorFunction(fn) {
   return Object.prototype.toString.call(fn) === '[object GeneratorFunction]';
 }
 
+// What captureGenerator and unwrapAsync report for the stub of an `async function*` declaration.
+const ASYNC_GENERATOR = Symbol('async generator');
+
 /**
  * Finds the generator function inside a Babel async wrapper without running any of its code.
  *
@@ -85,7 +109,8 @@ function isGeneratorFunction(fn) {
  * receiver (the generator) and throws instead of starting it. Only Babel's own pieces (the stub,
  * the initializer, the wrapper, recognized by their exact shapes above) are let through on the
  * way; anything else stops the attempt before it runs. The wrapper's promise, rejected by the
- * stop, is handled here.
+ * stop, is handled here. Returns the generator, null, or ASYNC_GENERATOR when the stub turned out
+ * to stand for an async generator function.
  */
 function captureGenerator(fn) {
   const functionPrototype = Object.getPrototypeOf(fn);
@@ -94,8 +119,12 @@ function captureGenerator(fn) {
   const stop = Symbol('stop');
   let captured = null;
   let steps = 0;
+  // While proclet's own code runs inside the replacement (the parser that checks an initializer,
+  // loaded in this realm too, e.g. under Jest), its calls of `apply` are its own: let them through.
+  let checking = false;
   function apply(thisArg, args) {
     const target = this;
+    if (checking) return Reflect.apply(target, thisArg, args == null ? [] : args);
     steps++;
     if (typeof target !== 'function' || steps > 6) throw stop;
     if (isGeneratorFunction(target)) {
@@ -103,9 +132,24 @@ function captureGenerator(fn) {
       throw stop;
     }
     const source = sourceOf(target);
-    if (ASYNC_WRAPPER.test(source) || ASYNC_WRAPPER_6.test(source) || ASYNC_INITIALIZER.test(source)) {
-      return Reflect.apply(target, thisArg, args == null ? [] : Array.from(args));
+    // A stub in front of an `async function*`: there is no generator to ship, only to refuse.
+    if (ASYNC_GENERATOR_WRAPPER.test(source)) {
+      captured = ASYNC_GENERATOR;
+      throw stop;
     }
+    let babels = ASYNC_WRAPPER.test(source) || ASYNC_WRAPPER_6.test(source);
+    if (!babels && ASYNC_INITIALIZER.test(source)) {
+      let kind;
+      checking = true;
+      try {
+        kind = syntax.asyncInitializer(source);
+      } finally {
+        checking = false;
+      }
+      if (kind === 'async generator') captured = ASYNC_GENERATOR;
+      babels = kind === 'async function';
+    }
+    if (babels) return Reflect.apply(target, thisArg, args == null ? [] : Array.from(args));
     throw stop;
   }
   let result;
@@ -131,13 +175,15 @@ function captureGenerator(fn) {
 
 /**
  * If `fn` is Babel's replacement for an async function, returns the source to ship instead:
- * `_asyncToGenerator(<the generator>)`. Returns null for anything else, and `false` for a Babel
- * wrapper whose generator could not be found.
+ * `_asyncToGenerator(<the generator>)`. Returns null for anything else, `false` for a Babel
+ * wrapper whose generator could not be found, and ASYNC_GENERATOR for Babel's stub of an
+ * `async function*` declaration.
  */
 function unwrapAsync(fn, source) {
   const wrapper = ASYNC_WRAPPER.test(source) || ASYNC_WRAPPER_6.test(source);
   if (!wrapper && !ASYNC_STUB.test(source)) return null;
   const generator = captureGenerator(fn);
+  if (generator === ASYNC_GENERATOR) return ASYNC_GENERATOR;
   if (generator) {
     const generatorSource = sourceOf(generator);
     try {
@@ -159,19 +205,39 @@ const REGENERATOR_RUNTIME_MEMBER = /^(mark|wrap|async|awrap|keys|values|isGenera
 // dependencies of other helpers.
 const COMMON_NAMES = new Set(['_get', '_set', '_defaults', '_identity']);
 
-/** The declarations (helpers and bindings) that `words` need, in an order that works. */
-function preludeFor(words, source) {
-  const candidates = [...words].filter((w) => w.startsWith('_') || w.startsWith('templateObject_') || w === 'regeneratorRuntime');
-  if (candidates.length === 0) return [];
-  const { babel, tslib } = helpers();
-  const has = (table, name) => Object.prototype.hasOwnProperty.call(table, name);
+const has = (table, name) => Object.prototype.hasOwnProperty.call(table, name);
+
+/** The Babel helper that `word` names, if any. */
+function babelName(word) {
+  const { babel } = helpers();
+  if (COMMON_NAMES.has(word)) return undefined;
+  if (has(babel, word)) return word;
   // `_objectSpread2`: Babel's name for a helper when the file already had an `_objectSpread`.
-  const babelName = (word) => {
-    if (COMMON_NAMES.has(word)) return undefined;
-    if (has(babel, word)) return word;
-    const base = /^(_[\w$]*?)\d+$/.exec(word);
-    return base && has(babel, base[1]) ? base[1] : undefined;
-  };
+  const base = /^(_[\w$]*?)\d+$/.exec(word);
+  return base && has(babel, base[1]) ? base[1] : undefined;
+}
+
+/** Whether preludeFor could act on a source that names `word` (the first look; see the top). */
+function mayNeedPrelude(word) {
+  if (!(word.startsWith('_') || word.startsWith('templateObject_') || word === 'regeneratorRuntime' || word.startsWith('tslib'))) return false;
+  return (
+    /^_this\d*$/.test(word) ||
+    /^templateObject_\d+$/.test(word) ||
+    /^tslib(?:_\d+)?$/.test(word) ||
+    word === 'regeneratorRuntime' ||
+    has(helpers().tslib, word) ||
+    babelName(word) !== undefined
+  );
+}
+
+/**
+ * The declarations (helpers and bindings) that a source needs, in an order that works, from
+ * what its code names (syntax.names: { words, imports, tslibModules }).
+ */
+function preludeFor({ words, imports, tslibModules }) {
+  const candidates = [...words].filter((w) => w.startsWith('_') || w.startsWith('templateObject_') || w === 'regeneratorRuntime');
+  if (candidates.length === 0 && tslibModules.size === 0) return [];
+  const { babel, tslib } = helpers();
 
   /** The helper declarations for `roots` ([table, name]), each once, dependencies first. */
   const declarations = (roots) => {
@@ -194,8 +260,7 @@ function preludeFor(words, source) {
   // variables of the parent's file holding @babel/runtime modules. Each becomes a module object
   // with its helpers in a scope of its own (their names may be the variable's).
   const imported = new Set();
-  for (const match of source.matchAll(/(?<![\w$.])(_[\w$]+)\s*\.\s*default\b(?:\s*\.\s*([\w$]+))?/g)) {
-    const [, word, member] = match;
+  for (const [word, member] of imports) {
     const name = babelName(word);
     // transform-runtime's variables carry a number (`_asyncToGenerator2`), except regenerator's;
     // `_get.default` is someone's `import _get from 'lodash/get'`.
@@ -232,16 +297,11 @@ function preludeFor(words, source) {
     }
   }
   // tsc --importHelpers: `tslib_1.__awaiter(...)`, tslib being a variable of the parent's file.
-  const tslibModules = new Set(source.match(/(?<![\w$.])tslib(?:_\d+)?(?=\s*\.)/g) || []);
   if (tslibModules.size > 0) {
     const members = [...words].filter((w) => w.startsWith('__') && has(tslib, w));
     for (const name of tslibModules) bindings.push(`var ${name} = { ${members.map((m) => `${m}: ${m}`).join(', ')} };`);
   }
   return declarations(roots).concat(bindings);
-}
-
-function isArrowSource(source, method) {
-  return !method && !/^(async\s+)?function\b/.test(source);
 }
 
 /**
@@ -253,12 +313,13 @@ function isArrowSource(source, method) {
 function prepare(fn, shipped, what) {
   let source = shipped.source;
   let method = shipped.method;
-  // Nothing below applies to a source without these (most hand-written functions).
-  if (!/_|void 0|regeneratorRuntime|\.apply\(/.test(source)) {
-    return { source, method, original: source };
-  }
+  const asWritten = { source, method, original: source };
+  if (!MAY_BE_COMPILED.test(source)) return asWritten;
 
   const unwrapped = unwrapAsync(fn, source);
+  if (unwrapped === ASYNC_GENERATOR || ASYNC_GENERATOR_WRAPPER.test(source)) {
+    throw compiledGeneratorError(what, fn, { async: true, helper: '_wrapAsyncGenerator' });
+  }
   if (unwrapped === false) {
     throw makeError(
       TypeError,
@@ -275,15 +336,30 @@ function prepare(fn, shipped, what) {
   // What runs (the generator, for an unwrapped wrapper): where closure explanations look.
   const own = source;
 
-  let body = source;
-  const words = new Set(source.match(WORD) || []);
-  // tsc passes the module's `this` (`void 0`) to __awaiter for an async arrow at the top level.
-  if (words.has('__awaiter')) body = body.replace(/(\b__awaiter\)?\s*\(\s*)void 0(?=\s*,)/g, '$1this');
-  // Babel's CommonJS transform replaces a top-level `this` by `void 0`, inside arrows too:
-  // `() => { this.send(1) }` arrives as `() => { (void 0).send(1) }`, which can only throw.
-  if (!unwrapped && isArrowSource(body, method)) body = body.replace(/\(void 0\)(?=\s*(?:\.|\[|\?\.))/g, 'this');
+  // The second look at the text: no helper's name and no `void 0` anywhere means nothing to do.
+  if (!unwrapped && !source.includes('void 0') && !(source.match(WORD) || []).some(mayNeedPrelude)) return asWritten;
 
-  const prelude = preludeFor(words, source);
+  const parsed = syntax.parseFunction(source, method);
+  let body = source;
+  let scan;
+  if (parsed) {
+    const generator = syntax.compiledGenerator(parsed);
+    if (generator) throw compiledGeneratorError(what, fn, generator);
+    // `void 0` where the compiler wrote it for `this`, back to `this` (last first, so that the
+    // ranges before stay where they are). An arrow function's own `this` only when it is the
+    // function itself that is shipped, not the generator of a Babel wrapper.
+    const arrow = !unwrapped && parsed.root.type === 'ArrowFunctionExpression';
+    for (const [start, end] of syntax.voidThis(parsed, arrow).sort((a, b) => b[0] - a[0])) {
+      body = `${body.slice(0, start)}this${body.slice(end)}`;
+    }
+    scan = syntax.names(parsed.tokens);
+  } else {
+    // Syntax that acorn cannot read (newer than it): shipped as written, with only what proclet
+    // itself put in it.
+    scan = { words: new Set(unwrapped ? ['_asyncToGenerator'] : []), imports: [], tslibModules: new Set() };
+  }
+
+  const prelude = preludeFor(scan);
   if (prelude.length === 0 && body === source && !unwrapped) return { source, method, original: own };
   if (prelude.length === 0 && !method) return { source: body, method, original: own };
 
@@ -297,6 +373,13 @@ function prepare(fn, shipped, what) {
   return { source: `(() => {\n${prelude.join('\n')}\n${result}\n})()`, method: false, original: own };
 }
 
+/** The refusal of a generator function as a compiler rewrote it (`helper` gives the compiler away). */
+function compiledGeneratorError(what, fn, { async, helper }) {
+  const compiler = helper.startsWith('__') ? 'TypeScript' : 'Babel';
+  const kind = async ? 'an async generator function' : 'a generator function';
+  return errors.generatorFunction(what, `${kind} (${fn.name || 'anonymous'}) as ${compiler} compiles it (${helper})`);
+}
+
 // ---- explanations -----------------------------------------------------------------------------
 
 /**
@@ -304,14 +387,15 @@ function prepare(fn, shipped, what) {
  * they were written, or undefined.
  */
 function sourceHint(source) {
-  if (/\bimport\s*\.\s*meta\b/.test(source)) {
+  const found = syntax.placeBoundSyntax(source);
+  if (found.importMeta) {
     return (
       'It uses import.meta, which exists only in the module it was written in; the function runs ' +
       'in the child as a function, where __filename, __dirname and require() are provided instead ' +
       '(rooted at the file that created the Proclet), and import() works.'
     );
   }
-  if (/(?<![\w$])#[A-Za-z_$][\w$]*/.test(source.replace(/(["'`])(?:\\.|(?!\1)[^\\])*\1/g, ''))) {
+  if (found.privateName) {
     return (
       'It uses private class members (#name), which exist only inside the body of their class: pass a ' +
       'function that creates the object in the child instead, or send the data it needs as a message.'

@@ -1,0 +1,299 @@
+'use strict';
+// The parser's view of a function's source, for lib/source/index.js. What proclet decides about
+// compiled code (which helpers to ship, which `void 0` stands for `this`, whether a function
+// names an identifier) is decided on tokens and syntax trees from acorn, a standard ECMAScript
+// parser, never on the text: a helper's name or `void 0` inside a string, template literal,
+// regular expression or comment is the user's data, and the child must run the code exactly as
+// it was written.
+//
+// acorn is loaded on first use: index.js only parses a source that a cheap look at its text
+// says may need something, so a plain function never pays for loading acorn (tens of
+// milliseconds) or for a parse.
+
+let acorn;
+let walk;
+function load() {
+  if (!acorn) {
+    acorn = require('acorn');
+    walk = require('acorn-walk');
+  }
+}
+
+// Sloppy script code, as the child compiles a function (vm.compileFunction); every syntax acorn
+// knows, so that what Node accepts is read (a source acorn cannot read is shipped as written).
+const OPTIONS = { ecmaVersion: 'latest', sourceType: 'script' };
+
+/**
+ * Parses a function's source the way the child compiles it: `(source)`, or `({source})` for
+ * method shorthand. Returns `{ root, tokens, offset, text }` (the function's node, every token,
+ * how far the source is shifted in the parsed text, and that text), or null if acorn cannot read
+ * it.
+ */
+function parseFunction(source, method) {
+  load();
+  // The same line breaks as the child's wrapper (runtime/handlers.js), so that a line comment
+  // ends where it ends there.
+  const open = method ? '({\n' : '(\n';
+  const close = method ? '\n})' : '\n)';
+  const text = open + source + close;
+  const tokens = [];
+  let program;
+  try {
+    program = acorn.parse(text, { ...OPTIONS, onToken: tokens });
+  } catch {
+    return null;
+  }
+  const statement = program.body.length === 1 ? program.body[0] : null;
+  if (!statement || statement.type !== 'ExpressionStatement') return null;
+  let root = statement.expression;
+  if (method) {
+    if (root.type !== 'ObjectExpression' || root.properties.length !== 1) return null;
+    root = root.properties[0].value;
+  }
+  return { root, tokens, offset: open.length, text };
+}
+
+/** `parseFunction` for a source that may be method shorthand or not. */
+function parseAnyFunction(source) {
+  return parseFunction(source, false) || parseFunction(source, true);
+}
+
+// ---- helpers and `this` -------------------------------------------------------------------
+
+const isName = (token) => token.type === acorn.tokTypes.name;
+const isDot = (token) => token !== undefined && (token.type === acorn.tokTypes.dot || token.type === acorn.tokTypes.questionDot);
+
+/**
+ * What the code of a parsed source names, for the helper decision:
+ * - `words`: every identifier token (variables, and property names too, as in `tslib_1.__awaiter`);
+ * - `imports`: `[variable, member]` for `_x.default` and `_x.default.member` (`member` undefined
+ *   for the first), a variable of the parent's file that holds an @babel/runtime module;
+ * - `tslibModules`: `tslib` or `tslib_1` before a `.` (tsc --importHelpers).
+ */
+function names(tokens) {
+  const words = new Set();
+  const imports = [];
+  const tslibModules = new Set();
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i];
+    if (!isName(token)) continue;
+    words.add(token.value);
+    const variable = !isDot(tokens[i - 1]);
+    if (!variable || !isDot(tokens[i + 1])) continue;
+    if (token.value.startsWith('_') && tokens[i + 2] && tokens[i + 2].value === 'default') {
+      const member = isDot(tokens[i + 3]) && tokens[i + 4] ? tokens[i + 4].value : undefined;
+      imports.push([token.value, typeof member === 'string' ? member : undefined]);
+    } else if (/^tslib(?:_\d+)?$/.test(token.value)) {
+      tslibModules.add(token.value);
+    }
+  }
+  return { words, imports, tslibModules };
+}
+
+/** The name a call's callee ends in: `f` for `f(...)`, `a.f(...)` and `(0, a.f)(...)`. */
+function calleeName(node) {
+  while (node.type === 'SequenceExpression') node = node.expressions[node.expressions.length - 1];
+  if (node.type === 'Identifier') return node.name;
+  if (node.type === 'MemberExpression' && !node.computed && node.property.type === 'Identifier') return node.property.name;
+  return undefined;
+}
+
+/** `void 0` spelled as compilers spell it (index.js only parses a source whose text contains that). */
+function isVoidZero(node, text) {
+  return node !== undefined && node.type === 'UnaryExpression' && text.slice(node.start, node.end) === 'void 0';
+}
+
+/**
+ * Where a compiler wrote `void 0` for `this`, as [start, end] ranges of the source:
+ * - the first argument of `__awaiter(void 0, ...)` (tsc, for an async arrow function at the top
+ *   level of a module; also inside the functions tsc makes of nested arrows for ES5);
+ * - with `arrow`, an object `(void 0).x`, `(void 0)[x]`, `(void 0)?.x` that means the arrow's own
+ *   `this` (Babel's CommonJS transform, at the top level of a module): not inside a function,
+ *   class field or static block of the arrow, where `this` is another value and Babel leaves it
+ *   alone. Anything else that reads `void 0` is the user's code.
+ */
+function voidThis({ root, offset, text }, arrow) {
+  const ranges = [];
+  walk.ancestor(root, {
+    CallExpression(node) {
+      if (node.arguments.length > 1 && isVoidZero(node.arguments[0], text) && calleeName(node.callee) === '__awaiter') {
+        ranges.push([node.arguments[0].start - offset, node.arguments[0].end - offset]);
+      }
+    },
+    MemberExpression(node, _, ancestors) {
+      if (arrow && isVoidZero(node.object, text) && ownThis(ancestors)) ranges.push([node.object.start - offset, node.object.end - offset]);
+    },
+  });
+  return ranges;
+}
+
+/** Whether `this` at the end of `ancestors` (root first) is the root arrow function's. */
+function ownThis(ancestors) {
+  for (let i = 1; i < ancestors.length; i++) {
+    const node = ancestors[i];
+    if (node.type === 'FunctionExpression' || node.type === 'FunctionDeclaration' || node.type === 'StaticBlock') return false;
+    if (node.type === 'PropertyDefinition' && ancestors[i + 1] === node.value) return false;
+  }
+  return true;
+}
+
+// ---- Babel's async functions ----------------------------------------------------------------
+
+/** `_asyncToGenerator`, `_asyncToGenerator2.default`, `(0, _asyncToGenerator2.default)`: a variable matching `pattern`. */
+function isHelperReference(node, pattern) {
+  if (node.type === 'SequenceExpression') {
+    const [first, last] = node.expressions;
+    return node.expressions.length === 2 && first.type === 'Literal' && first.value === 0 && isHelperReference(last, pattern);
+  }
+  if (node.type === 'MemberExpression') {
+    return !node.computed && node.property.type === 'Identifier' && node.property.name === 'default' && isHelperReference(node.object, pattern);
+  }
+  return node.type === 'Identifier' && pattern.test(node.name);
+}
+
+const REGENERATOR = /^_regenerator(?:Runtime)?\d*$/;
+
+/**
+ * The generator Babel hands to `_asyncToGenerator`: a generator function expression, or
+ * regenerator's `mark` of a function (`_regenerator().m(function _callee() {...})`,
+ * `_regeneratorRuntime().mark(...)`, `regeneratorRuntime.mark(...)`, `_regenerator.default.mark(...)`,
+ * `(0, _regenerator2.default)().m(...)`).
+ */
+function isGeneratorExpression(node) {
+  if (node.type === 'FunctionExpression') return node.generator;
+  if (node.type !== 'CallExpression' || node.arguments.length !== 1 || node.arguments[0].type !== 'FunctionExpression') return false;
+  const { callee } = node;
+  if (callee.type !== 'MemberExpression' || callee.computed || !['m', 'mark'].includes(callee.property.name)) return false;
+  const runtime = callee.object;
+  if (runtime.type === 'Identifier' && runtime.name === 'regeneratorRuntime') return true;
+  if (runtime.type === 'CallExpression') return runtime.arguments.length === 0 && isHelperReference(runtime.callee, REGENERATOR);
+  return isHelperReference(runtime, REGENERATOR);
+}
+
+/**
+ * Whether `source` is the function Babel puts behind the stub it leaves for an async function
+ * declaration, exactly:
+ *   function _work() { _work = _asyncToGenerator(<generator>); return _work.apply(this, arguments); }
+ * 'async function' for that, 'async generator' for the same with `_wrapAsyncGenerator` (an
+ * `async function*` declaration), undefined for anything else. index.js calls this function in
+ * the parent to reach the generator, which runs the assignment: only Babel's own helpers may be
+ * called there, never code of the user's that resembles it (a helper's name in a string or
+ * comment included).
+ */
+function asyncInitializer(source) {
+  const parsed = parseFunction(source, false);
+  if (!parsed) return undefined;
+  const { root } = parsed;
+  if (root.type !== 'FunctionExpression' || !root.id || root.params.length > 0 || root.async || root.generator) return undefined;
+  const name = root.id.name;
+  const body = root.body.body;
+  if (body.length !== 2 || body[0].type !== 'ExpressionStatement' || body[1].type !== 'ReturnStatement') return undefined;
+  const assignment = body[0].expression;
+  if (assignment.type !== 'AssignmentExpression' || assignment.operator !== '=') return undefined;
+  if (assignment.left.type !== 'Identifier' || assignment.left.name !== name) return undefined;
+  const call = assignment.right;
+  if (call.type !== 'CallExpression' || call.arguments.length !== 1 || !isGeneratorExpression(call.arguments[0])) return undefined;
+  let kind;
+  if (isHelperReference(call.callee, /^_asyncToGenerator\d*$/)) kind = 'async function';
+  else if (isHelperReference(call.callee, /^_wrapAsyncGenerator\d*$/)) kind = 'async generator';
+  else return undefined;
+  // return _work.apply(this, arguments)
+  const result = body[1].argument;
+  const applied =
+    result !== null &&
+    result.type === 'CallExpression' &&
+    result.callee.type === 'MemberExpression' &&
+    !result.callee.computed &&
+    result.callee.object.type === 'Identifier' &&
+    result.callee.object.name === name &&
+    result.callee.property.name === 'apply' &&
+    result.arguments.length === 2 &&
+    result.arguments[0].type === 'ThisExpression' &&
+    result.arguments[1].type === 'Identifier' &&
+    result.arguments[1].name === 'arguments';
+  return applied ? kind : undefined;
+}
+
+// ---- generators ---------------------------------------------------------------------------
+
+/**
+ * For a function that a compiler made of a generator function, `{ async, helper }`: whether it
+ * was an async generator, and the helper whose call gives it away. Such a function only declares
+ * its variables and returns what the helper makes of its body:
+ * - TypeScript (target ES5, or before ES2018 for async generators):
+ *   `return __generator(this, function (_a) {...})`, `return __asyncGenerator(this, arguments, function* () {...})`;
+ * - Babel, for an async generator method: `return _wrapAsyncGenerator(function* () {...})()`.
+ * Undefined for anything else.
+ */
+function compiledGenerator({ root }) {
+  if (root.type !== 'FunctionExpression' || root.generator) return undefined;
+  const body = root.body.body;
+  const last = body[body.length - 1];
+  if (!last || last.type !== 'ReturnStatement' || !last.argument || last.argument.type !== 'CallExpression') return undefined;
+  if (!body.slice(0, -1).every((s) => s.type === 'VariableDeclaration' || s.type === 'FunctionDeclaration')) return undefined;
+  const { callee, arguments: args } = last.argument;
+  const isFunction = (node) => node !== undefined && node.type === 'FunctionExpression';
+  if (args.length === 0 && callee.type === 'CallExpression') {
+    const wrapped = callee.arguments.length === 1 && isGeneratorExpression(callee.arguments[0]);
+    return wrapped && isHelperReference(callee.callee, /^_wrapAsyncGenerator\d*$/) ? { async: true, helper: '_wrapAsyncGenerator' } : undefined;
+  }
+  if (!args[0] || args[0].type !== 'ThisExpression') return undefined;
+  const name = calleeName(callee);
+  if (name === '__generator' && isFunction(args[1])) return { async: false, helper: name };
+  if (name === '__asyncGenerator' && args[1] && args[1].type === 'Identifier' && args[1].name === 'arguments' && isFunction(args[2])) {
+    return { async: true, helper: name };
+  }
+  return undefined;
+}
+
+// ---- explanations -------------------------------------------------------------------------
+
+/**
+ * Whether the code of a function's source uses `name` as an identifier (a variable it reads,
+ * calls or assigns; not a property name, and not text in a string or comment). False for a
+ * source acorn cannot read.
+ */
+function usesIdentifier(source, name) {
+  const parsed = parseAnyFunction(source);
+  if (!parsed) return false;
+  let found = false;
+  const visit = (node) => {
+    if (node.name === name) found = true;
+  };
+  // A variable that is assigned is visited as a VariablePattern, one that is read as an Identifier.
+  walk.simple(parsed.root, { Identifier: visit, VariablePattern: visit });
+  return found;
+}
+
+/**
+ * Syntax in `source` that exists only where the function was written: `import.meta` (module
+ * code) and private names (`#x`, class bodies). Read from tokens, so text in strings and comments
+ * does not count; a source that cannot be tokenized to the end reports what came before.
+ */
+function placeBoundSyntax(source) {
+  load();
+  const { tokTypes: tt } = acorn;
+  const found = { importMeta: false, privateName: false };
+  let previous = [];
+  try {
+    for (const token of acorn.tokenizer(source, { ecmaVersion: 'latest', sourceType: 'module' })) {
+      if (token.type === tt.privateId) found.privateName = true;
+      const [beforeDot, dot] = previous;
+      if (token.type === tt.name && token.value === 'meta' && dot && dot.type === tt.dot && beforeDot && beforeDot.type === tt._import) {
+        found.importMeta = true;
+      }
+      previous = [previous[1], token];
+    }
+  } catch {}
+  return found;
+}
+
+module.exports = {
+  parseFunction,
+  names,
+  voidThis,
+  asyncInitializer,
+  compiledGenerator,
+  usesIdentifier,
+  placeBoundSyntax,
+};
