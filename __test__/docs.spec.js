@@ -1,0 +1,61 @@
+'use strict';
+// The README's Events, Calls and Lifecycle promises examples: each is examples/<name>.js, shown in
+// the README verbatim and followed by its exact output. Each run prints that output and exits by
+// itself with code 0.
+
+const fs = require('fs');
+const path = require('path');
+const { runNode } = require('./helpers');
+
+const root = path.join(__dirname, '..');
+const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+
+const EXAMPLES = {
+  'events.js': [
+    'any: job.start ["thumbs"]',
+    'job.*: ["thumbs"]',
+    'any: job.progress ["thumbs",50]',
+    'job.*: ["thumbs",50]',
+    'any: job.done ["resized to 640 by 0"]',
+    'job.*: ["resized to 640 by 0"]',
+    'exit 0',
+  ],
+  'calls.js': [
+    'total: 10',
+    'nope: ERR_PROCLET_UNKNOWN_METHOD',
+    'wait: ERR_PROCLET_CALL_TIMEOUT',
+    'wait saw its signal abort: ERR_PROCLET_CALL_TIMEOUT',
+    'wait: ERR_PROCLET_CHANNEL_CLOSED',
+    "exited: { code: null, signal: 'SIGTERM' }",
+  ],
+  'lifecycle.js': [
+    'ready',
+    'ERR_PROCLET_ALREADY_STARTED',
+    '1',
+    '4',
+    '9',
+    'flushed',
+    'exited: { code: 0, signal: null }',
+    'ready: ERR_PROCLET_CHANNEL_CLOSED',
+    "exited: { code: null, signal: 'SIGKILL' }",
+  ],
+};
+
+describe.each(Object.entries(EXAMPLES))('examples/%s', (name, lines) => {
+  const file = path.join(root, 'examples', name);
+  const source = fs.readFileSync(file, 'utf8').trim();
+  const output = lines.join('\n');
+
+  test('prints exactly the output the README shows and exits by itself with code 0', async () => {
+    const result = await runNode([file], { timeoutMs: 20000 });
+    expect(result.hung).toBe(false);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(`${output}\n`);
+    expect(result.code).toBe(0);
+    expect(result.signal).toBe(null);
+  });
+
+  test('is in the README verbatim, in a js block followed by that output', () => {
+    expect(readme).toContain(`\`\`\`js\n${source}\n\`\`\`\n\nprints\n\n\`\`\`text\n${output}\n\`\`\`\n`);
+  });
+});
