@@ -163,9 +163,14 @@ class ParentChannel extends EventEmitter {
   // survives whatever its child does.
   emit(event, ...args) {
     const patterns = this.#options.wildcard ? this.#table.listenersFor(event) : NO_PATTERNS;
-    if (event === 'error' && this.listenerCount('error') === 0 && patterns.length === 0) {
-      process.stderr.write(`${errors.unhandledChildError(this.#proclet.pid())}${util.inspect(args[0])}\n`);
-      return false;
+    if (event === 'error' && this.listenerCount('error') === 0) {
+      if (patterns.length === 0) {
+        process.stderr.write(`${errors.unhandledChildError(this.#proclet.pid())}${util.inspect(args[0])}\n`);
+        return false;
+      }
+      // Only patterns listen: they handle it (EventEmitter would throw without an 'error' listener).
+      for (const listener of patterns) listener.apply(this, args);
+      return true;
     }
     const handled = super.emit(event, ...args);
     for (const listener of patterns) listener.apply(this, args);

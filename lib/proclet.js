@@ -112,7 +112,7 @@ class Proclet {
     );
     this.child = new ChildHandle({
       ship: (spec, fn, operation) => this.#ship(spec, fn, operation),
-      emit: (event, args, operation) => this.#write(FrameKind.Event, codec.toJson([event, ...args], operation), operation),
+      emit: (event, args, operation) => this.#write(FrameKind.Event, codec.argsToJson([event], args, operation), operation),
       call: (operation, name, args, callOptions) => calls.call(operation, name, args, callOptions),
       exposeInChild: (methods) => this.#exposeInChild(methods),
     });
@@ -183,7 +183,7 @@ class Proclet {
     const init = `{"caller":${JSON.stringify(this.#caller)},"options":${JSON.stringify({
       wildcard: this.#options.wildcard,
       delimiter: this.#options.delimiter,
-    })},"id":1,"handlers":${this.#handlers.length},"args":${codec.toJson(args, operation)}}`;
+    })},"id":1,"handlers":${this.#handlers.length},"args":${codec.argsToJson([], args, operation)}}`;
     codec.checkSize(init, FrameKind.Init, operation);
     return init;
   }

@@ -28,7 +28,7 @@ function createContext({ writer, lifetime, calls, registry, id }) {
     const operation = 'this.emit(event, ...args)';
     checkEventName(event, operation);
     if (RESERVED_FROM_CHILD.has(event)) throw errors.reservedEvent(operation, event, 'child');
-    const payload = codec.toJson([event, ...args], operation);
+    const payload = codec.argsToJson([event], args, operation);
     if (lifetime.closing) return false;
     return writer.queue(FrameKind.Event, payload, operation);
   }

@@ -26,15 +26,22 @@ function createHandlers({ caller, options, calls, lifetime, coverage }) {
   let context = null;
   let exposed = 0;
   // Messages and events that arrived while nothing handled them wait for the first handler, in
-  // order, as Node's IPC channel holds messages until a 'message' listener appears.
+  // order, as Node's IPC channel holds messages until a 'message' listener appears. They wait in
+  // memory: the channel cannot stop being read, because the handler they wait for may be on its
+  // way through it (README, Limits).
   let held = [];
+
+  function hold(event, args) {
+    held.push([event, args]);
+  }
 
   function changed() {
     lifetime.setHandlerCount(table.size + exposed);
     if (held.length === 0) return;
     const waiting = held;
     held = [];
-    for (const [event, args] of waiting) {
+    for (let i = 0; i < waiting.length; i++) {
+      const [event, args] = waiting[i];
       dispatch(event, args);
       if (lifetime.closing) return;
     }
@@ -87,7 +94,7 @@ function createHandlers({ caller, options, calls, lifetime, coverage }) {
     const any = table.anyListeners;
     const listeners = table.listenersFor('message');
     if (any.length === 0 && listeners.length === 0) {
-      held.push(['message', [message]]);
+      hold('message', [message]);
       return;
     }
     for (let i = 0; i < any.length; i++) {
@@ -109,7 +116,7 @@ function createHandlers({ caller, options, calls, lifetime, coverage }) {
     const any = table.anyListeners;
     const listeners = table.listenersFor(event);
     if (any.length === 0 && listeners.length === 0) {
-      held.push([event, args]);
+      hold(event, args);
       return;
     }
     for (const handler of any) {

@@ -413,3 +413,58 @@ test('a child handler is shipped as source: one that uses a parent variable fail
   expect(error.message).toContain('secretOfTheParent');
   expect((await exitOf(p)).code).toBe(1);
 });
+
+describe('fixes found by review', () => {
+  const { Proclet } = require('proclet');
+  const { track } = require('../helpers');
+
+  test("with wildcard, a '*' pattern and no 'error' listener, a child's error reaches the pattern and the parent lives", async () => {
+    const p = track(new Proclet(function () {
+      throw new Error('from the child');
+    }, { wildcard: true }));
+    const seen = [];
+    p.parent.on('*', (value) => seen.push(value instanceof Error ? value.message : value));
+    p.run();
+    await p.exited;
+    expect(seen).toContain('from the child');
+  });
+
+  test('off() removes a pattern listener added with once()', async () => {
+    const p = track(new Proclet(function () {
+      this.emit('job.done', 1);
+      this.emit('job.done', 2);
+      this.close(0);
+    }, { wildcard: true }));
+    const got = [];
+    const listener = (n) => got.push(n);
+    p.parent.once('job.*', listener);
+    p.parent.off('job.*', listener);
+    const all = [];
+    p.parent.on('job.*', (n) => all.push(n));
+    p.run();
+    await p.exited;
+    expect(got).toEqual([]);
+    expect(all).toEqual([1, 2]);
+  });
+
+  test('event and call arguments that are functions or symbols are refused, not turned into null', async () => {
+    const p = track(new Proclet(function () {
+      let code;
+      try {
+        this.emit('e', () => 1);
+      } catch (e) {
+        code = e.code;
+      }
+      this.send(code);
+      this.close(0);
+    }));
+    const messages = [];
+    p.parent.on('message', (m) => messages.push(m));
+    expect(() => p.child.emit('e', Symbol('s'))).toThrow(expect.objectContaining({ code: 'ERR_PROCLET_INVALID_MESSAGE' }));
+    expect(() => p.child.call('m', () => 1)).toThrow(expect.objectContaining({ code: 'ERR_PROCLET_INVALID_MESSAGE' }));
+    expect(() => p.run(() => 1)).toThrow(expect.objectContaining({ code: 'ERR_PROCLET_INVALID_MESSAGE' }));
+    p.run();
+    await p.exited;
+    expect(messages).toEqual(['ERR_PROCLET_INVALID_MESSAGE']);
+  });
+});

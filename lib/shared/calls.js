@@ -53,7 +53,7 @@ class Calls {
     if (signal && signal.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(this.#closed(operation));
     const id = this.#nextId++;
-    const payload = codec.toJson([id, name, ...args], operation);
+    const payload = codec.argsToJson([id, name], args, operation);
     return new Promise((resolve, reject) => {
       const entry = { resolve, reject, timer: null, signal, onAbort: null };
       this.#pending.set(id, entry);

@@ -12,6 +12,20 @@ function isText(message) {
   return typeof message === 'string' && message.isWellFormed();
 }
 
+/**
+ * The JSON text of `[...head, ...args]` for an event or a call: an argument that has no JSON
+ * form (a function, a symbol) is refused rather than turned into null.
+ */
+function argsToJson(head, args, operation) {
+  for (let i = 0; i < args.length; i++) {
+    const type = typeof args[i];
+    if (type === 'function' || type === 'symbol') {
+      throw errors.invalidMessage(operation, `argument ${i + 1} is ${errors.describeValue(args[i])}, which has no JSON form`);
+    }
+  }
+  return toJson(head.length === 0 ? args : [...head, ...args], operation);
+}
+
 /** The JSON text of `message`, or a TypeError (ERR_PROCLET_INVALID_MESSAGE) naming `operation`. */
 function toJson(message, operation) {
   let text;
@@ -50,4 +64,4 @@ function decode(kind, payload) {
   }
 }
 
-module.exports = { isText, toJson, checkSize, decode };
+module.exports = { isText, toJson, argsToJson, checkSize, decode };

@@ -74,7 +74,8 @@ class HandlerTable {
 
   off(event, fn) {
     if (isPattern(event, this.#options)) {
-      const i = this.#patterns.findLastIndex((p) => p.pattern === event && p.fn === fn);
+      // `fn.listener`: what a `once` wrapper wraps, as Node's EventEmitter does.
+      const i = this.#patterns.findLastIndex((p) => p.pattern === event && (p.fn === fn || p.fn.listener === fn));
       if (i !== -1) this.#patterns = this.#patterns.filter((_, k) => k !== i);
       return;
     }
