@@ -77,6 +77,44 @@ class ParentChannel extends EventEmitter {
     return this.off(event, listener);
   }
 
+  prependListener(event, listener) {
+    if (!this.#pattern(event)) return super.prependListener(event, listener);
+    checkListener(listener, 'parent.prependListener(event, listener)');
+    this.#table.on(event, listener, true);
+    return this;
+  }
+
+  prependOnceListener(event, listener) {
+    if (!this.#pattern(event)) return super.prependOnceListener(event, listener);
+    checkListener(listener, 'parent.prependOnceListener(event, listener)');
+    const wrapper = (...args) => {
+      this.#table.off(event, wrapper);
+      listener.apply(this, args);
+    };
+    wrapper.listener = listener;
+    this.#table.on(event, wrapper, true);
+    return this;
+  }
+
+  /** With no argument also removes every pattern and `onAny` listener. */
+  removeAllListeners(event) {
+    if (event === undefined) this.#table.clear();
+    else if (this.#pattern(event)) {
+      this.#table.removeAll(event);
+      return this;
+    }
+    return event === undefined ? super.removeAllListeners() : super.removeAllListeners(event);
+  }
+
+  listeners(event) {
+    return this.#pattern(event) ? this.#table.patternListeners(event) : super.listeners(event);
+  }
+
+  listenerCount(event, listener) {
+    if (!this.#pattern(event)) return super.listenerCount(event, listener);
+    return this.#table.patternListeners(event).filter((fn) => listener === undefined || fn === listener).length;
+  }
+
   /** `listener(event, ...args)` for every message ('message') and event from the child, in order. */
   onAny(listener) {
     checkListener(listener, 'parent.onAny(listener)');
@@ -95,13 +133,11 @@ class ParentChannel extends EventEmitter {
    */
   messages() {
     const queue = [];
-    let waiting = null;
+    const waiting = []; // resolvers of next() calls made before their message arrived
     let ended = this.#proclet.ended();
     const onMessage = (message) => {
-      if (waiting) {
-        const resolve = waiting;
-        waiting = null;
-        resolve({ value: message, done: false });
+      if (waiting.length > 0) {
+        waiting.shift()({ value: message, done: false });
         return;
       }
       queue.push(message);
@@ -114,10 +150,12 @@ class ParentChannel extends EventEmitter {
       super.off('exit', onExit);
       this.#proclet.setBehind(iterator, false);
     };
+    const endWaiting = () => {
+      for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
+    };
     const onExit = () => {
       finish();
-      if (waiting) waiting({ value: undefined, done: true });
-      waiting = null;
+      endWaiting();
     };
     if (!ended) {
       super.on('message', onMessage);
@@ -131,11 +169,12 @@ class ParentChannel extends EventEmitter {
           return Promise.resolve({ value, done: false });
         }
         if (ended) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (waiting = resolve));
+        return new Promise((resolve) => waiting.push(resolve));
       },
       return: () => {
         finish();
         queue.length = 0;
+        endWaiting();
         return Promise.resolve({ value: undefined, done: true });
       },
       [Symbol.asyncIterator]() {

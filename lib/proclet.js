@@ -237,7 +237,7 @@ class Proclet {
       call: (array) => this.#calls.onCall(array),
       result: (array) => this.#calls.onResult(array),
       cancel: (array) => this.#calls.onCancel(array),
-      error: (thrown) => this.#emit('error', sourceBoundary.explainChildError(reviveThrown(thrown, this.#pid), this.#shipped)),
+      error: (thrown) => this.#emit('error', sourceBoundary.explainChildError(reviveThrown(thrown, `child process ${this.#pid}`), this.#shipped)),
       coverage: (report) => {
         try {
           mergeChildCoverage(report);

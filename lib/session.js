@@ -231,8 +231,8 @@ const isId = (id) => Number.isSafeInteger(id) && id > 0;
 // The child runtime refuses to emit reserved names; one that arrives anyway breaks the protocol.
 const isEvent = (a) => a.length >= 1 && typeof a[0] === 'string' && a[0].length > 0 && !RESERVED_FROM_CHILD.has(a[0]);
 const isCall = (a) => a.length >= 2 && isId(a[0]) && typeof a[1] === 'string';
-const isResult = (a) => (a.length === 2 || a.length === 3) && isId(a[0]) && (a[1] === 0 || a[1] === 1);
-const isCancel = (a) => a.length === 2 && isId(a[0]);
+const isResult = (a) => (a.length === 2 || a.length === 3) && isId(a[0]) && (a[1] === 1 || (a[1] === 0 && isThrown(a[2])));
+const isCancel = (a) => a.length === 2 && isId(a[0]) && isThrown(a[1]);
 const isThrown = (t) => t !== null && typeof t === 'object' && !Array.isArray(t);
 
 module.exports = { Session };

@@ -12,22 +12,32 @@ const { AsyncLocalStorage } = require('async_hooks');
 const { FrameKind } = require('./protocol');
 const codec = require('./codec');
 const errors = require('./errors');
-const { serializeThrown, reviveThrown } = require('./thrown');
+const { serializeThrown, reviveThrownValue } = require('./thrown');
+
+// One store for the whole process, enabled only while some call is being served: on Node 20 and
+// 22 an enabled AsyncLocalStorage makes every promise of the process pay for it.
+const signals = new AsyncLocalStorage();
+let serving = 0;
+
+function served() {
+  if (--serving === 0) signals.disable();
+}
 
 class Calls {
   #send;
   #peer;
   #thisArg;
   #nextId = 1;
-  /** id -> { resolve, reject, timer, signal, onAbort }: calls made, awaiting their result. */
+  /** id -> { resolve, reject, timer, signal }: calls made, awaiting their result. */
   #pending = new Map();
+  /** AbortSignal -> Set of ids: one 'abort' listener per signal, however many calls share it. */
+  #bySignal = new Map();
   /** name -> function: what the other side may call here. */
   #methods = new Map();
   /** id -> AbortController: calls being served here. */
   #serving = new Map();
-  /** Set once the other side ended: () => Error. */
+  /** Set once the other side ended: (operation) => Error. */
   #closed = null;
-  #signals = new AsyncLocalStorage();
 
   /**
    * `send(kind, payload)` queues a frame; `peer()` describes the other process for messages
@@ -50,20 +60,17 @@ class Calls {
   call(operation, name, args, options = {}) {
     if (typeof name !== 'string' || name.length === 0) throw errors.invalidMethodName(operation, name);
     const { timeout, signal } = checkCallOptions(operation, options);
+    const payload = codec.argsToJson([this.#nextId, name], args, operation);
     if (signal && signal.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(this.#closed(operation));
     const id = this.#nextId++;
-    const payload = codec.argsToJson([id, name], args, operation);
     return new Promise((resolve, reject) => {
-      const entry = { resolve, reject, timer: null, signal, onAbort: null };
+      const entry = { resolve, reject, timer: null, signal };
       this.#pending.set(id, entry);
       if (timeout > 0) {
         entry.timer = setTimeout(() => this.#abandon(id, errors.callTimeout(operation, name, timeout, this.#peer())), timeout);
       }
-      if (signal) {
-        entry.onAbort = () => this.#abandon(id, signal.reason);
-        signal.addEventListener('abort', entry.onAbort, { once: true });
-      }
+      if (signal) this.#watch(signal, id);
       try {
         this.#send(FrameKind.Call, payload);
       } catch (error) {
@@ -78,7 +85,7 @@ class Calls {
     const entry = this.#take(id);
     if (!entry) return;
     if (ok) entry.resolve(value);
-    else entry.reject(reviveThrown(value, this.#peer()));
+    else entry.reject(reviveThrownValue(value, this.#peer()));
   }
 
   /** How many calls await a result. */
@@ -100,12 +107,33 @@ class Calls {
     }
   }
 
+  #watch(signal, id) {
+    let ids = this.#bySignal.get(signal);
+    if (!ids) {
+      ids = new Set();
+      this.#bySignal.set(signal, ids);
+      ids.onAbort = () => {
+        this.#bySignal.delete(signal);
+        for (const each of ids) this.#abandon(each, signal.reason);
+      };
+      signal.addEventListener('abort', ids.onAbort, { once: true });
+    }
+    ids.add(id);
+  }
+
   #take(id) {
     const entry = this.#pending.get(id);
     if (!entry) return undefined;
     this.#pending.delete(id);
     if (entry.timer) clearTimeout(entry.timer);
-    if (entry.onAbort) entry.signal.removeEventListener('abort', entry.onAbort);
+    const ids = entry.signal && this.#bySignal.get(entry.signal);
+    if (ids) {
+      ids.delete(id);
+      if (ids.size === 0) {
+        this.#bySignal.delete(entry.signal);
+        entry.signal.removeEventListener('abort', ids.onAbort);
+      }
+    }
     return entry;
   }
 
@@ -121,26 +149,38 @@ class Calls {
   onCall([id, name, ...args]) {
     const method = this.#methods.get(name);
     if (method === undefined) {
-      this.#reply(id, false, errors.unknownMethod(name, [...this.#methods.keys()]), true);
+      this.#answer(id, false, errors.unknownMethod(name, [...this.#methods.keys()]));
       return;
     }
     const controller = new AbortController();
     this.#serving.set(id, controller);
+    // Counted until the method settles, cancelled or not: its `this.signal` must stay readable.
+    serving++;
+    let settled = false;
+    const settle = (ok, value) => {
+      if (settled) return;
+      settled = true;
+      served();
+      this.#reply(id, ok, value);
+    };
     let result;
+    let then;
     try {
-      result = this.#signals.run(controller.signal, () => method.apply(this.#thisArg, args));
+      result = signals.run(controller.signal, () => method.apply(this.#thisArg, args));
+      // A `then` getter of the user's may throw too.
+      then = result !== null && (typeof result === 'object' || typeof result === 'function') ? result.then : undefined;
     } catch (error) {
-      this.#reply(id, false, error);
+      settle(false, error);
       return;
     }
-    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
-      Promise.resolve(result).then(
-        (value) => this.#reply(id, true, value),
-        (error) => this.#reply(id, false, error),
-      );
-    } else {
-      this.#reply(id, true, result);
+    if (typeof then !== 'function') {
+      settle(true, result);
+      return;
     }
+    new Promise((resolve, reject) => then.call(result, resolve, reject)).then(
+      (value) => settle(true, value),
+      (error) => settle(false, error),
+    );
   }
 
   /** A CANCEL frame's array: the caller gave up; the method's signal aborts, its result is dropped. */
@@ -148,27 +188,29 @@ class Calls {
     const controller = this.#serving.get(id);
     if (!controller) return;
     this.#serving.delete(id);
-    controller.abort(reviveThrown(reason, this.#peer()));
+    controller.abort(reviveThrownValue(reason, this.#peer()));
   }
 
   /** The AbortSignal of the call being served (inside an exposed method), else undefined. */
   get signal() {
-    return this.#signals.getStore();
+    return signals.getStore();
   }
 
-  #reply(id, ok, value, unregistered = false) {
-    if (!unregistered && !this.#serving.delete(id)) return;
+  // A served call settled: answer it, unless it was cancelled (then its result is dropped).
+  #reply(id, ok, value) {
+    if (this.#serving.delete(id)) this.#answer(id, ok, value);
+  }
+
+  #answer(id, ok, value) {
     if (this.#closed) return;
     let payload;
-    if (ok) {
-      try {
-        payload = value === undefined ? `[${id},1]` : codec.toJson([id, 1, value], 'a method result');
-      } catch (error) {
-        ok = false;
-        value = error;
-      }
+    try {
+      payload = ok ? (value === undefined ? `[${id},1]` : codec.argsToJson([id, 1], [value], 'a method result')) : errorPayload(id, value);
+      codec.checkSize(payload, FrameKind.Result, 'a method result');
+    } catch (error) {
+      // A result that cannot travel (no JSON form, too large) rejects the call with why.
+      payload = errorPayload(id, error);
     }
-    if (!ok) payload = JSON.stringify([id, 0, serializeThrown(value)]);
     try {
       this.#send(FrameKind.Result, payload);
     } catch {
@@ -186,9 +228,17 @@ class Calls {
     if (this.#closed) return;
     this.#closed = error;
     for (const id of [...this.#pending.keys()]) this.#take(id).reject(error('call()'));
-    for (const controller of this.#serving.values()) controller.abort(error('an exposed method'));
+    const running = [...this.#serving.values()];
     this.#serving.clear();
+    for (const controller of running) controller.abort(error('an exposed method'));
   }
+}
+
+function errorPayload(id, error) {
+  const text = JSON.stringify([id, 0, serializeThrown(error)]);
+  // An error too large to travel (a huge message or stack) still rejects the call, with less.
+  if (text.length > 1024 * 1024) return JSON.stringify([id, 0, serializeThrown(errors.resultTooLarge())]);
+  return text;
 }
 
 function checkCallOptions(operation, options) {
@@ -202,7 +252,7 @@ function checkCallOptions(operation, options) {
 }
 
 function checkMethods(operation, methods, existing) {
-  if (methods === null || typeof methods !== 'object') throw errors.invalidMethods(operation, methods);
+  if (methods === null || typeof methods !== 'object' || Array.isArray(methods)) throw errors.invalidMethods(operation, methods);
   const entries = Object.entries(methods);
   for (const [name, fn] of entries) {
     if (typeof fn !== 'function') throw errors.invalidListener(`${operation} (method ${JSON.stringify(name)})`, fn);

@@ -7,7 +7,8 @@
 const errors = require('./errors');
 
 /** Events the child cannot emit: the parent's own events use these names. */
-const RESERVED_FROM_CHILD = new Set(['message', 'error', 'exit', 'drain', 'spawn', 'restart', 'stdout', 'stderr']);
+// (`newListener` and `removeListener` are EventEmitter's own.)
+const RESERVED_FROM_CHILD = new Set(['message', 'error', 'exit', 'drain', 'spawn', 'restart', 'stdout', 'stderr', 'newListener', 'removeListener']);
 /** Events the parent cannot emit into the child. */
 const RESERVED_TO_CHILD = new Set(['message', 'stop']);
 
@@ -64,12 +65,31 @@ class HandlerTable {
     this.#options = { wildcard: options.wildcard === true, delimiter: options.delimiter || '.' };
   }
 
-  on(event, fn) {
+  /** Adds `fn` for `event` (a name, or a pattern with `wildcard`); first with `prepend`. */
+  on(event, fn, prepend = false) {
     if (isPattern(event, this.#options)) {
-      this.#patterns = [...this.#patterns, { pattern: event, test: compilePattern(event, this.#options.delimiter), fn }];
+      const entry = { pattern: event, test: compilePattern(event, this.#options.delimiter), fn };
+      this.#patterns = prepend ? [entry, ...this.#patterns] : [...this.#patterns, entry];
     } else {
-      this.#exact.set(event, [...(this.#exact.get(event) || NONE), fn]);
+      const list = this.#exact.get(event) || NONE;
+      this.#exact.set(event, prepend ? [fn, ...list] : [...list, fn]);
     }
+  }
+
+  /** The listeners registered with exactly this pattern (what `once` wrapped, unwrapped). */
+  patternListeners(pattern) {
+    return this.#patterns.filter((p) => p.pattern === pattern).map((p) => p.fn.listener || p.fn);
+  }
+
+  /** Removes every listener registered with exactly this pattern. */
+  removeAll(pattern) {
+    this.#patterns = this.#patterns.filter((p) => p.pattern !== pattern);
+  }
+
+  /** Removes every pattern and `onAny` listener (exact names are the caller's own). */
+  clear() {
+    this.#patterns = NONE;
+    this.#any = NONE;
   }
 
   off(event, fn) {

@@ -96,6 +96,9 @@ module.exports = {
       `no method ${JSON.stringify(name)} is exposed on the other side (${known.length ? `exposed: ${known.map((k) => JSON.stringify(k)).join(', ')}` : 'nothing is exposed'}); expose it with expose({ ${/^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name)}() {} }).`,
     ),
 
+  resultTooLarge: () =>
+    makeError(RangeError, 'ERR_PROCLET_MESSAGE_TOO_LARGE', 'a method result: the error it threw is too large to send back (over 1 MiB of JSON).'),
+
   callTimeout: (operation, name, timeout, peer) =>
     makeError(Error, 'ERR_PROCLET_CALL_TIMEOUT', `${operation}: ${JSON.stringify(name)} on ${peer} did not answer within ${timeout} ms; the call was cancelled (its this.signal aborted).`),
 
@@ -146,9 +149,9 @@ module.exports = {
   killed: (pid, signal) =>
     makeError(Error, 'ERR_PROCLET_CHILD_KILLED', `child process ${pid} was killed by ${signal}${KILL_HINTS[signal] || ''}.`),
 
-  /** What the child threw was not an Error: the parent's 'error' carries it as `value`. */
-  nonErrorThrown: (pid, value) => {
-    const error = new Error(`child process ${pid} threw a non-Error value: ${util.inspect(value)}`);
+  /** What `who` ("child process 123") threw was not an Error: the 'error' event carries it as `value`. */
+  nonErrorThrown: (who, value) => {
+    const error = new Error(`${who} threw a non-Error value: ${util.inspect(value)}`);
     error.value = value;
     return error;
   },

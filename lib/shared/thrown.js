@@ -91,22 +91,33 @@ function reviveValue(thrown) {
   return thrown.value;
 }
 
-/** The Error for what `serializeThrown` produced in process `pid`. */
-function reviveThrown(thrown, pid) {
-  if (thrown === null || typeof thrown !== 'object') return errors.nonErrorThrown(pid, undefined);
-  if (thrown.error && typeof thrown.error === 'object') return reviveError(thrown.error, pid);
-  return errors.nonErrorThrown(pid, reviveValue(thrown));
+/**
+ * The Error for what `serializeThrown` produced in `who` ("child process 123"): a non-Error value
+ * becomes an Error that shows it and carries it as `value` (for 'error' events). Never throws,
+ * whatever the data (it may come from a child that is not trusted): nesting past MAX_DEPTH is
+ * dropped.
+ */
+function reviveThrown(thrown, who, depth = 0) {
+  if (thrown === null || typeof thrown !== 'object') return errors.nonErrorThrown(who, undefined);
+  if (thrown.error && typeof thrown.error === 'object') return reviveError(thrown.error, who, depth);
+  return errors.nonErrorThrown(who, reviveValue(thrown));
 }
 
-function reviveError(data, pid) {
+/** What was thrown, as itself: an Error revived, any other value as that value (for calls). */
+function reviveThrownValue(thrown, who) {
+  if (thrown !== null && typeof thrown === 'object' && !(thrown.error && typeof thrown.error === 'object')) {
+    return reviveValue(thrown);
+  }
+  return reviveThrown(thrown, who);
+}
+
+function reviveError(data, who, depth) {
   const message = String(data.message);
   const name = String(data.name);
+  const deeper = depth < MAX_DEPTH;
   let error;
   if (Array.isArray(data.errors)) {
-    error = new AggregateError(
-      data.errors.map((e) => reviveThrown(e, pid)),
-      message,
-    );
+    error = new AggregateError(deeper ? data.errors.map((e) => reviveThrown(e, who, depth + 1)) : [], message);
   } else {
     const Ctor = Object.prototype.hasOwnProperty.call(BUILTIN_ERRORS, name) ? BUILTIN_ERRORS[name] : Error;
     error = new Ctor(message);
@@ -114,9 +125,14 @@ function reviveError(data, pid) {
   const hidden = (value) => ({ value, writable: true, configurable: true, enumerable: false });
   if (error.name !== name) Object.defineProperty(error, 'name', hidden(name));
   if (typeof data.stack === 'string') Object.defineProperty(error, 'stack', hidden(data.stack));
-  if (data.cause !== undefined) Object.defineProperty(error, 'cause', hidden(reviveThrown(data.cause, pid)));
-  if (data.props && typeof data.props === 'object') Object.assign(error, data.props);
+  if (data.cause !== undefined && deeper) Object.defineProperty(error, 'cause', hidden(reviveThrown(data.cause, who, depth + 1)));
+  if (data.props !== null && typeof data.props === 'object') {
+    // Defined, not assigned: a key named __proto__ stays an own property, never a prototype.
+    for (const key of Object.keys(data.props)) {
+      Object.defineProperty(error, key, { value: data.props[key], writable: true, configurable: true, enumerable: true });
+    }
+  }
   return error;
 }
 
-module.exports = { serializeThrown, reviveThrown };
+module.exports = { serializeThrown, reviveThrown, reviveThrownValue };
