@@ -124,6 +124,10 @@ class Proclet {
     this.#pending = [];
     this.#pendingBytes = 0;
     for (let i = 0; i < pending.length; i += 2) session.send(pending[i], pending[i + 1], SEND);
+    // INIT went out at once (the first frame of the tick); what was sent before run() follows
+    // now too, and ends the burst: a send right after run() is written at once, not at the end
+    // of a tick the caller may spend blocked.
+    session.flushNow();
   }
 
   /** What a session reports, turned into the Proclet's events. */

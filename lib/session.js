@@ -39,9 +39,10 @@ class Session {
   }
 
   /**
-   * Queues one frame; false past the high-water mark. Written at the end of this tick (or at
-   * once for a large queue). After the child's channel closed and before its exit is delivered
-   * (a listener running in the final batch) there is no one to receive it: false, discarded.
+   * Queues one frame; false past the high-water mark. The first frame of a tick is written at
+   * once, the rest of the tick's burst at its end (or sooner: src/io/outbox.rs). After the
+   * child's channel closed and before its exit is delivered (a listener running in the final
+   * batch) there is no one to receive it: false, discarded.
    */
   send(kind, payload, operation) {
     let belowHighWater;
@@ -58,7 +59,7 @@ class Session {
     return belowHighWater;
   }
 
-  /** Writes what is queued now, without waiting for the end of the tick. */
+  /** Writes what is queued now, without waiting for the end of the tick (which it ends). */
   flushNow() {
     this.#native.flush();
   }

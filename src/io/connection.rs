@@ -18,6 +18,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
+use std::time::Instant;
 
 use super::event::Event;
 use super::outbox::{Outbox, Written};
@@ -152,7 +153,10 @@ impl Connection {
   /// Writes what `outbox` holds without blocking.
   pub fn write_available(&self, outbox: &mut Outbox) -> Written {
     let fd = self.fd();
-    outbox.write(|slices| send(fd, slices, libc::MSG_DONTWAIT))
+    outbox.write(
+      |slices| send(fd, slices, libc::MSG_DONTWAIT),
+      Instant::now(),
+    )
   }
 
   /// Starts the thread that waits for the child to exit, shuts the socket down and hands the
@@ -311,10 +315,13 @@ mod tests {
     // The child echoes back the two frames it reads (16 bytes).
     let mut connection = run_shell("head -c 16 <&3 >&3");
     let mut outbox = Outbox::default();
+    let now = Instant::now();
     outbox
-      .enqueue(FrameKind::Message, b"\"hi\"".to_vec())
+      .enqueue(FrameKind::Message, b"\"hi\"".to_vec(), now)
       .unwrap();
-    outbox.enqueue(FrameKind::Message, b"42".to_vec()).unwrap();
+    outbox
+      .enqueue(FrameKind::Message, b"42".to_vec(), now)
+      .unwrap();
     let events = drive(&mut connection, &mut outbox);
     assert_eq!(
       events,
@@ -326,7 +333,7 @@ mod tests {
     );
     outbox.close();
     assert_eq!(
-      outbox.enqueue(FrameKind::Message, b"1".to_vec()),
+      outbox.enqueue(FrameKind::Message, b"1".to_vec(), Instant::now()),
       Err(SendError::Closed)
     );
   }
@@ -339,7 +346,9 @@ mod tests {
     let mut json = vec![b'x'; 8 * 1024 * 1024];
     json[0] = b'"';
     *json.last_mut().unwrap() = b'"';
-    let queued = outbox.enqueue(FrameKind::Message, json.clone()).unwrap();
+    let queued = outbox
+      .enqueue(FrameKind::Message, json.clone(), Instant::now())
+      .unwrap();
     assert!(!queued.below_high_water);
     let events = drive(&mut connection, &mut outbox);
     assert_eq!(events, vec![Event::Drain, message(json), exit(0)]);

@@ -83,8 +83,12 @@ impl LoopChannel {
     }
   }
 
-  /// From JS (`sendFrame` past the flush threshold, or the end-of-tick flush).
+  /// From JS: `sendFrame` when the outbox says to write now, or the end-of-tick flush. A full
+  /// socket is left to the poll, which writes when it becomes writable.
   pub fn flush(&self) {
+    if self.outbox.borrow().is_blocked() {
+      return;
+    }
     let written = self
       .connection
       .borrow()
