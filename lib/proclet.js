@@ -144,6 +144,7 @@ class Proclet {
       },
       drain: () => this.#emit('drain'),
       protocolError: (detail) => this.#emit('error', errors.protocol(this.#pid, detail)),
+      cutOff: (detail, code) => this.#emit('error', errors.cutOff(this.#pid, detail, code)),
       exit: (code, signal, unexpected) => {
         this.#session = null;
         this.#state = 'exited';

@@ -24,11 +24,14 @@ class Session {
   #failed = false;
   /** A signal this side sent (then a death by a signal is no surprise). */
   #signalled = false;
+  /** The stream ended inside a frame: reported with the exit, once it says how the child ended. */
+  #cutOff = null;
   #exited = false;
 
   /**
    * Spawns the child and sends INIT first. `host` receives: message(value), error(thrown data),
-   * coverage(report), drain(), protocolError(detail), exit(code, signal, unexpected).
+   * coverage(report), drain(), protocolError(detail), cutOff(detail, code),
+   * exit(code, signal, unexpected).
    * Throws the addon's ERR_PROCLET_CACHE / ERR_PROCLET_SPAWN.
    */
   constructor(options, init, host) {
@@ -115,12 +118,18 @@ class Session {
         case ChannelEvent.ProtocolError:
           this.#fail(payloads[i]);
           break;
+        case ChannelEvent.CutOff:
+          if (!this.#failed) this.#cutOff = payloads[i];
+          break;
         case ChannelEvent.Exit: {
           const code = ints[n] === -1 ? null : ints[n];
           const signal = ints[n + 1] === 0 ? null : signalName(ints[n + 1]);
           n += 2;
           this.#native.dispose();
           this.#exited = true;
+          // A frame cut off by a death by signal is part of that death (reported as a kill when
+          // proclet did not send it); one cut off by an exit with a code is a message lost.
+          if (this.#cutOff !== null && signal === null) this.#host.cutOff(this.#cutOff, code);
           this.#host.exit(code, signal, signal !== null && !this.#signalled && !this.#failed);
           break;
         }

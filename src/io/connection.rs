@@ -45,6 +45,10 @@ pub struct Connection {
   socket: Arc<UnixStream>,
   decoder: FrameDecoder,
   reading: bool,
+  /// The stream ended inside a frame. Not a violation to kill for: the child closes its end
+  /// when it exits, and an exit in the middle of a write (`process.exit()` that could not finish,
+  /// a kill) cuts the frame. Reported with the exit, when how the child ended is known.
+  cut_off: Option<ProtocolError>,
 }
 
 thread_local! {
@@ -61,6 +65,7 @@ impl Connection {
       socket: Arc::new(socket),
       decoder: FrameDecoder::new(FrameKind::from_child),
       reading: true,
+      cut_off: None,
     })
   }
 
@@ -77,7 +82,8 @@ impl Connection {
   }
 
   /// Reads what is available, up to `budget` bytes, and appends the decoded events. A protocol
-  /// violation kills the child, appends `Protocol` and ends reading.
+  /// violation kills the child, appends `Protocol` and ends reading. End-of-file inside a frame
+  /// ends reading and is kept for `read_to_end`.
   pub fn read_available(&mut self, budget: usize, events: &mut Vec<Event>) -> ReadState {
     if !self.reading {
       return ReadState::Ended;
@@ -131,15 +137,22 @@ impl Connection {
       Ok(ReadState::Open) => ReadState::Open,
       Ok(ReadState::Ended) => {
         self.reading = false;
-        if let Err(error) = self.decoder.finish() {
-          self.protocol_failure(error, events);
-        }
+        self.cut_off = self.decoder.finish().err();
         ReadState::Ended
       }
       Err(error) => {
         self.protocol_failure(error, events);
         ReadState::Ended
       }
+    }
+  }
+
+  /// After the child exited (the waiter has shut the socket down): reads what is left, then
+  /// appends `CutOff` if the stream ended inside a frame.
+  pub fn read_to_end(&mut self, events: &mut Vec<Event>) {
+    self.read_available(usize::MAX, events);
+    if let Some(error) = self.cut_off.take() {
+      events.push(Event::CutOff(error.to_string()));
     }
   }
 
@@ -237,10 +250,8 @@ mod tests {
       if let Ok(status) = rx.try_recv() {
         // Like the exit callback: the socket is shut down, so this reads what is left, then
         // reaches end-of-file.
-        assert_eq!(
-          connection.read_available(usize::MAX, &mut events),
-          ReadState::Ended
-        );
+        connection.read_to_end(&mut events);
+        assert!(!connection.is_reading());
         events.push(Event::Exit(status));
         return events;
       }
@@ -307,6 +318,21 @@ mod tests {
         code: None,
         signal: Some(libc::SIGKILL)
       })
+    );
+  }
+
+  #[test]
+  fn a_frame_cut_off_by_the_child_exiting_is_reported_with_the_exit_not_as_a_kill() {
+    // 15 of 105 bytes, then a normal exit: the child is not killed, and the cut-off frame is
+    // reported right before the exit.
+    let mut connection = run_shell("printf '\\000\\000\\000\\144\\001\"only part' >&3; exit 5");
+    let events = drive(&mut connection, &mut Outbox::default());
+    assert_eq!(
+      events,
+      vec![
+        Event::CutOff("stream ended inside a frame (15 of 105 bytes received)".into()),
+        exit(5)
+      ]
     );
   }
 

@@ -126,10 +126,7 @@ impl LoopChannel {
   /// channel is closed and lets go of the dispatcher.
   pub fn finish(&self, status: ExitStatus) -> Batch {
     let mut events = Vec::new();
-    self
-      .connection
-      .borrow_mut()
-      .read_available(usize::MAX, &mut events);
+    self.connection.borrow_mut().read_to_end(&mut events);
     self.outbox.borrow_mut().close();
     events.push(Event::Exit(status));
     let batch = self.convert(events);

@@ -142,13 +142,17 @@ pub enum ChannelEvent {
   ProtocolError = 0x101,
   /// The child process ended; always the last event of a session.
   Exit = 0x102,
+  /// The stream ended inside a frame: the child exited (or was killed) while writing it. Not a
+  /// violation proclet killed for; the payload says how much arrived. Right before `Exit`.
+  CutOff = 0x103,
 }
 
 impl ChannelEvent {
-  pub const ALL: [ChannelEvent; 3] = [
+  pub const ALL: [ChannelEvent; 4] = [
     ChannelEvent::Drain,
     ChannelEvent::ProtocolError,
     ChannelEvent::Exit,
+    ChannelEvent::CutOff,
   ];
 
   pub fn name(&self) -> &'static str {
@@ -156,6 +160,7 @@ impl ChannelEvent {
       ChannelEvent::Drain => "Drain",
       ChannelEvent::ProtocolError => "ProtocolError",
       ChannelEvent::Exit => "Exit",
+      ChannelEvent::CutOff => "CutOff",
     }
   }
 }
