@@ -25,8 +25,7 @@ function createLifetime(socket, writer, coverage) {
     closing = true;
     process.exitCode = code;
     coverage.queue();
-    writer.flush();
-    socket.end(() => process.exit(code));
+    writer.end(() => process.exit(code));
     socket.once('close', () => process.exit(code));
   }
 
@@ -77,6 +76,9 @@ function createLifetime(socket, writer, coverage) {
   socket.on('error', () => process.exit());
   process.on('uncaughtException', (error) => fatal(error, 'uncaughtException'));
   process.on('unhandledRejection', (reason) => fatal(reason, 'unhandledRejection'));
+  // A worker that calls process.exit() itself still gets its messages out, a frame the stream
+  // was in the middle of writing included: written synchronously, for as long as the parent
+  // takes bytes (writer.js, EXIT_PATIENCE_MS).
   process.on('exit', () => {
     coverage.queue();
     writer.flushSync();
