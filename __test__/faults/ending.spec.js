@@ -1,10 +1,28 @@
 'use strict';
-// What reaches the parent when a child ends: process.exit() right after a large send still
-// delivers it; and a message that really is cut off is reported as what happened, not as a kill.
+// What reaches the parent and the terminal when a child ends: this.close() and an uncaught error
+// let stdout and stderr drain first; process.exit() right after a large send still delivers it;
+// and a message that really is cut off is reported as what happened, not as a kill.
 
-const { proclet, endAll } = require('../helpers');
+const { proclet, endAll, runNode, fixture } = require('../helpers');
 
 afterEach(endAll);
+
+describe("the child's stdout and stderr, piped, with 20,000 lines each", () => {
+  const lines = (text, prefix) => text.split('\n').filter((line) => line.startsWith(prefix)).length;
+
+  test.each([
+    ['this.close(0)', 'close', 'exit 0'],
+    ['an uncaught error', 'throw', 'exit 1'],
+    ['returning', 'return', 'exit 0'],
+  ])('%s: every line arrives', async (_, end, exitLine) => {
+    const result = await runNode([fixture('output-then-end.js'), end], { timeoutMs: 60000 });
+    expect(result.hung).toBe(false);
+    expect(lines(result.stdout, 'out ')).toBe(20000);
+    expect(lines(result.stderr, 'err ')).toBe(20000);
+    expect(result.stdout).toContain(`\n${exitLine}\n`);
+    if (end === 'throw') expect(result.stdout).toContain('error: thrown after the output');
+  });
+});
 
 describe('process.exit() in the child', () => {
   test('a turn after a 512 KiB send, while the parent reads: delivered, 20 times in a row', async () => {
