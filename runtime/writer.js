@@ -183,4 +183,4 @@ function encodeFrame(kind, payload) {
   return buffer;
 }
 
-module.exports = { createWriter, writeAllSync, encodeFrame, pause, EXIT_PATIENCE_MS };
+module.exports = { createWriter, writeAllSync, encodeFrame, pause };
