@@ -15,13 +15,15 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
  */
 export interface ChildContext<ToParent = any> {
   /**
-   * Sends a message to the parent (any JSON value). Returns false once more than about 1 MiB
-   * waits to be written; the message is still queued and will be delivered.
+   * Sends a message to the parent (any JSON value), written at once (what follows in the same
+   * tick is batched into one write). Returns false once more than about 1 MiB waits to be
+   * written; the message is still queued and will be delivered.
    * @throws TypeError (`ERR_PROCLET_INVALID_MESSAGE`) for values with no JSON form.
    */
   send(message: ToParent): boolean;
   /**
-   * Delivers every message sent before this call, then exits the child with `code`.
+   * Delivers every message sent before this call, lets the child's stdout and stderr drain,
+   * then exits the child with `code`.
    * @param code - exit code, an integer (default 0).
    */
   close(code?: number): void;
@@ -40,7 +42,8 @@ export interface ParentEvents<ToParent = any> {
   /**
    * An uncaught exception or unhandled rejection in the child, revived as a real `Error` with the
    * child's `name`, `message`, `stack`, `cause` and own properties; also spawn failures
-   * (`ERR_PROCLET_SPAWN`, `ERR_PROCLET_CACHE`), protocol violations (`ERR_PROCLET_PROTOCOL`) and
+   * (`ERR_PROCLET_SPAWN`, `ERR_PROCLET_CACHE`), protocol violations and a message cut off by the
+   * child exiting in the middle of sending it (`ERR_PROCLET_PROTOCOL`), and
    * deaths by a signal proclet did not send (`ERR_PROCLET_CHILD_KILLED`). Without a listener the
    * error is written to stderr and the parent carries on.
    */
@@ -64,8 +67,9 @@ export interface ParentChannel<ToChild = any, ToParent = any> extends EventEmitt
   removeListener<E extends keyof ParentEvents<ToParent>>(event: E, listener: ParentEvents<ToParent>[E]): this;
   prependListener<E extends keyof ParentEvents<ToParent>>(event: E, listener: ParentEvents<ToParent>[E]): this;
   /**
-   * Sends a message to the child. Messages sent before `run()` are queued and delivered once the
-   * child runs. Never blocks: returns false once more than 1 MiB waits to be written (the message
+   * Sends a message to the child, written at once (what follows in the same tick is batched into
+   * one write). Messages sent before `run()` are queued and delivered once the child runs. Never
+   * blocks: returns false once more than 1 MiB waits to be written (the message
    * is still queued); wait for `'drain'` before sending more.
    * @throws TypeError (`ERR_PROCLET_INVALID_MESSAGE`) for values with no JSON form (circular,
    *   BigInt, functions, symbols, `undefined`); Error (`ERR_PROCLET_CHANNEL_CLOSED`) once the
