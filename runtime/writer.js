@@ -21,8 +21,6 @@ const codec = require('../lib/shared/codec');
 const FD = 3;
 /** Within a tick, a send this long after the last write writes (with what waits). */
 const BATCH_WINDOW_MS = 1;
-/** Within a burst the clock is read every this many frames: a loop of sends stays cheap. */
-const CLOCK_EVERY = 16;
 /**
  * At exit, the rest is written synchronously for as long as the parent takes bytes; after this
  * long without progress (the parent's JS thread is blocked, so it does not read) the child gives
@@ -54,11 +52,7 @@ function createWriter(socket) {
       inTick = true;
       process.nextTick(endTick);
       if (inStream === null) flush();
-    } else if (
-      inStream === null &&
-      (kinds.length === 1 || kinds.length % CLOCK_EVERY === 0) &&
-      performance.now() - lastWrite >= BATCH_WINDOW_MS
-    ) {
+    } else if (inStream === null && performance.now() - lastWrite >= BATCH_WINDOW_MS) {
       flush();
     }
     return chars + (inStream === null ? 0 : inStream.length) < HIGH_WATER_MARK;
