@@ -214,9 +214,10 @@ export type ReservedToChild = 'message' | 'stop';
  */
 export interface ChildContext<ToParent = any, ParentMethods extends object = MethodMap, ToChild = any, ChildMethods extends object = MethodMap> {
   /**
-   * Sends a message to the parent's `'message'` listeners. Returns false once more than about
-   * 1 MiB waits to be written (the message is still queued and will be delivered), and after
-   * `close()` (the message is dropped).
+   * Sends a message to the parent's `'message'` listeners, written at once (what follows in the
+   * same tick is batched into one write). Returns false once more than about 1 MiB waits to be
+   * written (the message is still queued and will be delivered), and after `close()` (the
+   * message is dropped).
    * @throws TypeError (`ERR_PROCLET_INVALID_MESSAGE`) for values with no JSON form; RangeError
    *   (`ERR_PROCLET_MESSAGE_TOO_LARGE`) over 2^29 - 24 bytes.
    * @example
@@ -392,7 +393,8 @@ export interface ParentEvents<ToParent = any> {
    * An uncaught exception or unhandled rejection in the child, revived as a real `Error` with the
    * child's `name`, `message`, `stack`, `cause` and own properties; also spawn failures
    * (`ERR_PROCLET_SPAWN`, `ERR_PROCLET_CACHE`), `ERR_PROCLET_START_TIMEOUT`, protocol violations
-   * (`ERR_PROCLET_PROTOCOL`) and deaths by a signal proclet did not send
+   * and a message cut off by the child exiting in the middle of sending it
+   * (`ERR_PROCLET_PROTOCOL`), and deaths by a signal proclet did not send
    * (`ERR_PROCLET_CHILD_KILLED`). Without a listener the error is written to stderr and the
    * parent carries on.
    */
@@ -473,8 +475,9 @@ export interface ParentChannel<ToChild = any, ToParent = any, ParentMethods exte
   prependOnceListener<E extends ParentEventName>(event: E, listener: ParentEvents<ToParent>[E]): this;
   prependOnceListener<E extends string | symbol>(event: UnreservedEvent<E, ParentEventName>, listener: ChildEventListener): this;
   /**
-   * Sends a message to the child's `'message'` handlers. Messages sent before `run()` are queued
-   * and delivered once the child runs. Never blocks: returns false once more than 1 MiB waits to
+   * Sends a message to the child's `'message'` handlers, written at once (what follows in the
+   * same tick is batched into one write). Messages sent before `run()` are queued and delivered
+   * once the child runs. Never blocks: returns false once more than 1 MiB waits to
    * be written (the message is still queued); wait for `'drain'` before sending more.
    * @throws TypeError (`ERR_PROCLET_INVALID_MESSAGE`) for values with no JSON form (circular,
    *   BigInt, functions, symbols, `undefined`); Error (`ERR_PROCLET_CHANNEL_CLOSED`) once the

@@ -207,8 +207,9 @@ class Proclet {
     this.#pending = [];
     this.#pendingBytes = 0;
     for (let i = 0; i < pending.length; i += 2) session.send(pending[i], pending[i + 1], SEND);
-    // Written now, not at the end of the tick: the child waits for INIT, and a parent that goes
-    // on with synchronous work must not hold it up.
+    // INIT went out at once (the first frame of the tick); what was sent before run() follows
+    // now too, and ends the burst: the child waits for INIT and its handlers, and a send right
+    // after run() is written at once, not at the end of a tick the caller may spend blocked.
     session.flushNow();
     for (const flush of this.#pendingFlushes.splice(0)) session.flushed('parent.flush()').then(flush.resolve, flush.reject);
     // A send before run() returned false: 'drain' is owed once what it queued is written.
@@ -247,6 +248,7 @@ class Proclet {
       },
       drain: () => this.#emit('drain'),
       protocolError: (detail) => this.#emit('error', errors.protocol(this.#pid, detail)),
+      cutOff: (detail, code) => this.#emit('error', errors.cutOff(this.#pid, detail, code)),
       exit: (code, signal, unexpected) => {
         this.#ended(code, signal);
         // 'exit' comes last even when an 'error' listener throws (then on the next tick).

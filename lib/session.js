@@ -25,6 +25,8 @@ class Session {
   #failed = false;
   /** A signal this side sent (then a death by a signal is no surprise). */
   #signalled = false;
+  /** The stream ended inside a frame: reported with the exit, once it says how the child ended. */
+  #cutOff = null;
   #exited = false;
   /** `[resolve, reject]` of `flushed()` promises waiting for the queue to empty. */
   #flushWaiters = [];
@@ -32,7 +34,8 @@ class Session {
   /**
    * Spawns the child and sends INIT (JSON text) first. `host` receives: ready(), message(value),
    * event(name, args), call(array), result(array), cancel(array), error(thrown data),
-   * coverage(report), drain(), protocolError(detail), exit(code, signal, unexpected).
+   * coverage(report), drain(), protocolError(detail), cutOff(detail, code),
+   * exit(code, signal, unexpected).
    * Throws the addon's ERR_PROCLET_CACHE / ERR_PROCLET_SPAWN.
    */
   constructor(options, init, host) {
@@ -43,9 +46,10 @@ class Session {
   }
 
   /**
-   * Queues one frame; false past the high-water mark. Written at the end of this tick (or at
-   * once for a large queue). After the child's channel closed and before its exit is delivered
-   * (a listener running in the final batch) there is no one to receive it: false, discarded.
+   * Queues one frame; false past the high-water mark. The first frame of a tick is written at
+   * once, the rest of the tick's burst at its end (or sooner: src/io/outbox.rs). After the
+   * child's channel closed and before its exit is delivered (a listener running in the final
+   * batch) there is no one to receive it: false, discarded.
    */
   send(kind, payload, operation) {
     let belowHighWater;
@@ -62,7 +66,7 @@ class Session {
     return belowHighWater;
   }
 
-  /** Writes what is queued now, without waiting for the end of the tick. */
+  /** Writes what is queued now, without waiting for the end of the tick (which it ends). */
   flushNow() {
     this.#native.flush();
   }
@@ -173,6 +177,9 @@ class Session {
       case ChannelEvent.ProtocolError:
         this.#fail(payload);
         break;
+      case ChannelEvent.CutOff:
+        if (!this.#failed) this.#cutOff = payload;
+        break;
       case ChannelEvent.Exit: {
         // A batch holds at most one exit, and it comes last: its numbers are the last two.
         const code = ints[ints.length - 2] === -1 ? null : ints[ints.length - 2];
@@ -181,6 +188,9 @@ class Session {
         this.#native.dispose();
         this.#exited = true;
         for (const [, reject] of this.#flushWaiters.splice(0)) reject();
+        // A frame cut off by a death by signal is part of that death (reported as a kill when
+        // proclet did not send it); one cut off by an exit with a code is a message lost.
+        if (this.#cutOff !== null && signal === null) this.#host.cutOff(this.#cutOff, code);
         this.#host.exit(code, signal, signal !== null && !this.#signalled && !this.#failed);
         break;
       }

@@ -54,10 +54,12 @@ function createCoverage(writer) {
 
   // proclet.kill() sends SIGTERM: counts so far still reach the parent, then the signal takes
   // its default course (unless the user listens for it too), so the exit is reported as before.
+  // Written synchronously only when the process ends right after (flushSync writes behind the
+  // stream's back); a child that lives on sends them like any frame.
   function onTerm() {
     queue();
-    writer.flushSync();
     if (process.listenerCount('SIGTERM') === 1) {
+      writer.flushSync();
       process.removeListener('SIGTERM', onTerm);
       process.kill(process.pid, 'SIGTERM');
     }

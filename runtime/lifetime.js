@@ -8,7 +8,8 @@
 // gone: the child exits at once rather than linger as an orphan.
 //
 // Uncaught errors are reported to the parent (an ERROR frame), then the child exits with code 1,
-// as Node does. A user's own 'uncaughtException' / 'unhandledRejection' listener takes precedence.
+// as Node does, once its output has drained as with this.close(). A user's own
+// 'uncaughtException' / 'unhandledRejection' listener takes precedence.
 
 const { FrameKind } = require('../lib/shared/protocol');
 const { serializeThrown } = require('../lib/shared/thrown');
@@ -20,15 +21,35 @@ function createLifetime(socket, writer, coverage) {
   let handlerCount = 0;
   let holds = 0;
 
-  /** Delivers everything queued so far, then exits with `code`. */
+  /**
+   * Delivers everything queued so far, lets stdout and stderr drain, then exits with `code`.
+   *
+   * Node writes stdout and stderr to a pipe asynchronously: process.exit() while libuv still
+   * holds output cuts it, where a worker that simply returns keeps it all (the event loop waits
+   * for pending writes). So this waits for three things: the channel (every frame written, fd 3
+   * half-closed), stdout and stderr. No time limit, as for that natural end: a slow reader that
+   * is alive (a pager) loses nothing, and one that is gone fails the write (EPIPE), which ends
+   * the wait. The parent going away ends the child at once ('end' below).
+   */
   function shutdown(code) {
     if (closing) return;
     closing = true;
     process.exitCode = code;
     coverage.queue();
-    writer.flush();
-    socket.end(() => process.exit(code));
-    socket.once('close', () => process.exit(code));
+    let waiting = 3;
+    const ready = () => {
+      if (--waiting === 0) process.exit(code);
+    };
+    let channelDone = false;
+    const channelEnded = () => {
+      if (channelDone) return;
+      channelDone = true;
+      ready();
+    };
+    writer.end(channelEnded);
+    socket.once('close', channelEnded);
+    whenDrained(process.stdout, ready);
+    whenDrained(process.stderr, ready);
   }
 
   function fatal(error, event) {
@@ -85,6 +106,9 @@ function createLifetime(socket, writer, coverage) {
   socket.on('error', () => process.exit());
   process.on('uncaughtException', (error) => fatal(error, 'uncaughtException'));
   process.on('unhandledRejection', (reason) => fatal(reason, 'unhandledRejection'));
+  // A worker that calls process.exit() itself still gets its messages out, a frame the stream
+  // was in the middle of writing included: written synchronously, for as long as the parent
+  // takes bytes (writer.js, EXIT_PATIENCE_MS).
   process.on('exit', () => {
     coverage.queue();
     writer.flushSync();
@@ -101,6 +125,17 @@ function createLifetime(socket, writer, coverage) {
     hold,
     started,
   };
+}
+
+/** Calls `callback` once everything written to `stream` so far has left the process. */
+function whenDrained(stream, callback) {
+  if (stream.writableLength === 0 || stream.destroyed || stream.writableFinished) {
+    callback();
+    return;
+  }
+  // Writable streams complete writes in order: the callback of an empty write comes after every
+  // earlier write is done (or failed).
+  stream.write('', () => callback());
 }
 
 module.exports = { createLifetime };

@@ -1,22 +1,48 @@
 'use strict';
-// Outgoing frames. Frames sent during one tick are encoded into one buffer and written with one
-// write(); with nothing queued in the stream, straight to fd 3 with write(2) (one syscall, no
-// stream machinery); whatever the socket does not take goes through the stream, which waits for
-// writability.
+// Outgoing frames: written promptly, batched within a tick (the parent's outbox follows the same
+// rules, src/io/outbox.rs).
+// - The first frame queued in a tick is written at once, straight to fd 3 with write(2), as
+//   child_process does (libuv's try_write): the worker may spend the rest of the tick in
+//   synchronous work, or blocked, and nothing left for the end of the tick leaves before that.
+// - The rest of the tick's burst is encoded into one buffer and written with one write(2) at the
+//   end of the tick, so a loop of sends costs one syscall, not one per message; or sooner, once
+//   BATCH_WINDOW_MS has passed since the last write (a synchronous loop that sends progress
+//   between steps of work).
+// - What the socket does not take is handed to the stream, which waits for writability. Until
+//   the stream reports it written, new frames wait here: the stream holds one buffer at most, and
+//   libuv's count of what it has not written yet says exactly where that buffer stands. The exit
+//   hook needs that to finish a frame that is partly written (flushSync).
 
 const fs = require('fs');
+const { performance } = require('perf_hooks');
 const { HEADER_LEN, HIGH_WATER_MARK } = require('../lib/shared/protocol');
 const codec = require('../lib/shared/codec');
 const errors = require('../lib/shared/errors');
 
 const FD = 3;
+/** Within a tick, a send this long after the last write writes (with what waits). */
+const BATCH_WINDOW_MS = 1;
+/**
+ * At exit, the rest is written synchronously for as long as the parent takes bytes; after this
+ * long without progress (the parent's JS thread is blocked, so it does not read) the child gives
+ * up and the tail is lost.
+ */
+const EXIT_PATIENCE_MS = 5000;
 
 function createWriter(socket) {
   let kinds = [];
   let texts = [];
   let lengths = [];
   let chars = 0;
-  let flushScheduled = false;
+  /** A frame was queued in this tick; the nextTick that ends it is scheduled. */
+  let inTick = false;
+  let lastWrite = -Infinity;
+  /** The bytes handed to the stream because the socket was full, until it reports them written. */
+  let inStream = null;
+  /** Called once nothing is queued or in the stream (end()). */
+  let onIdle = null;
+  /** `[resolve, reject]` of flushed() promises, settled once nothing is queued or in the stream. */
+  let flushWaiters = [];
 
   /** Queues one frame; false once `HIGH_WATER_MARK` characters wait (send's return value). */
   function queue(kind, text, operation) {
@@ -25,11 +51,19 @@ function createWriter(socket) {
     texts.push(text);
     lengths.push(length);
     chars += text.length;
-    if (!flushScheduled) {
-      flushScheduled = true;
-      process.nextTick(flush);
+    if (!inTick) {
+      inTick = true;
+      process.nextTick(endTick);
+      if (inStream === null) flush();
+    } else if (inStream === null && performance.now() - lastWrite >= BATCH_WINDOW_MS) {
+      flush();
     }
-    return chars + socket.writableLength < HIGH_WATER_MARK;
+    return chars + (inStream === null ? 0 : inStream.length) < HIGH_WATER_MARK;
+  }
+
+  function endTick() {
+    inTick = false;
+    if (inStream === null) flush();
   }
 
   function encodePending() {
@@ -50,49 +84,97 @@ function createWriter(socket) {
     return buffer;
   }
 
+  /** Writes what is queued: directly what the socket takes, the rest through the stream. */
   function flush() {
-    flushScheduled = false;
     if (kinds.length === 0 || socket.destroyed) return;
     const buffer = encodePending();
+    lastWrite = performance.now();
     let written = 0;
-    if (socket.writableLength === 0) {
-      try {
-        written = fs.writeSync(FD, buffer);
-      } catch {
-        // EAGAIN: the stream waits for writability. Any other error, the stream reports too.
-      }
+    try {
+      written = fs.writeSync(FD, buffer);
+    } catch {
+      // EAGAIN: the stream waits for writability. Any other error, the stream reports too.
     }
-    if (written < buffer.length) socket.write(written === 0 ? buffer : buffer.subarray(written));
+    if (written < buffer.length) {
+      inStream = written === 0 ? buffer : buffer.subarray(written);
+      socket.write(inStream, streamWrote);
+    }
   }
 
-  // A worker that calls process.exit() itself still gets its last messages out: write what is
-  // pending synchronously, unless libuv already holds earlier writes (order would break, and
-  // how much of them libuv wrote is unknown: that tail is lost, as with child_process; README).
-  function flushSync() {
-    if (kinds.length === 0 || socket.destroyed || socket.writableLength > 0) return;
-    writeAllSync(encodePending());
-  }
-
-  /** Resolves once everything queued so far is written to fd 3 (an empty write's callback). */
-  function flushed() {
+  function streamWrote(error) {
+    inStream = null;
+    const waiters = flushWaiters;
+    // A failed write is the socket's 'error', which ends the child (lifetime.js).
+    if (error) {
+      flushWaiters = [];
+      for (const [, reject] of waiters) reject(errors.parentGone('this.flush()'));
+      return;
+    }
     flush();
-    if (socket.writableLength === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      socket.write(Buffer.alloc(0), (error) => (error ? reject(errors.parentGone('this.flush()')) : resolve()));
-    });
+    if (inStream !== null) return;
+    flushWaiters = [];
+    for (const [resolve] of waiters) resolve();
+    if (onIdle !== null) {
+      const callback = onIdle;
+      onIdle = null;
+      callback();
+    }
   }
 
-  return { queue, flush, flushSync, flushed };
+  /** Writes everything queued, then half-closes fd 3 and calls `callback` (this.close()). */
+  function end(callback) {
+    if (inStream === null) flush();
+    const finish = () => socket.end(callback);
+    if (inStream === null) finish();
+    else onIdle = finish;
+  }
+
+  // The process ends right after this ('exit', a SIGTERM that takes its default course): write
+  // what remains synchronously, in order. First the part of the stream's buffer that libuv has
+  // not written (writeQueueSize, read live from libuv; the stream holds nothing else), then the
+  // frames queued behind it. Nothing may run the event loop afterwards: libuv would write its
+  // copy of that part a second time.
+  function flushSync() {
+    if (socket.destroyed) return;
+    let unwritten = null;
+    if (inStream !== null) {
+      const left = socket._handle ? socket._handle.writeQueueSize : undefined;
+      // Unknown: writing anything more would corrupt the stream; the parent reports the cut.
+      if (typeof left !== 'number' || left > inStream.length || socket.writableLength !== inStream.length) return;
+      unwritten = inStream.subarray(inStream.length - left);
+      inStream = null;
+    }
+    const rest = kinds.length > 0 ? encodePending() : null;
+    if (unwritten !== null && !writeAllSync(unwritten, EXIT_PATIENCE_MS)) return;
+    if (rest !== null) writeAllSync(rest, EXIT_PATIENCE_MS);
+  }
+
+  /** Resolves once everything queued so far is written to fd 3 (this.flush()). */
+  function flushed() {
+    if (inStream === null) flush();
+    if (inStream === null && kinds.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => flushWaiters.push([resolve, reject]));
+  }
+
+  return { queue, end, flushSync, flushed };
 }
 
-/** Writes `buffer` to fd 3 completely, waiting out EAGAIN. False if the channel is gone. */
-function writeAllSync(buffer) {
+/**
+ * Writes `buffer` to fd 3 completely, waiting out EAGAIN; false if the channel is gone, or after
+ * `patienceMs` in which the parent took nothing.
+ */
+function writeAllSync(buffer, patienceMs = Infinity) {
   let offset = 0;
+  let stalledSince = -1;
   while (offset < buffer.length) {
     try {
       offset += fs.writeSync(FD, buffer, offset);
+      stalledSince = -1;
     } catch (error) {
       if (error.code !== 'EAGAIN') return false;
+      const now = performance.now();
+      if (stalledSince < 0) stalledSince = now;
+      else if (now - stalledSince >= patienceMs) return false;
       pause();
     }
   }

@@ -42,8 +42,8 @@ test('a header claiming a 4 GiB frame is refused without allocating it', async (
   expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
 });
 
-test('a frame that stops in the middle, then the child exits', async () => {
-  const { events, exit } = await outcome(function () {
+test('a frame that stops in the middle, then the child exits: reported as a lost message, not a kill', async () => {
+  const { events, exit, pid } = await outcome(function () {
     this.send('complete');
     setTimeout(() => {
       const header = Buffer.from([0, 0, 0, 100, 0x01]);
@@ -53,9 +53,33 @@ test('a frame that stops in the middle, then the child exits', async () => {
   });
   expect(events).toEqual([
     ['message', 'complete'],
-    ['error', 'ERR_PROCLET_PROTOCOL', expect.stringContaining('stream ended inside a frame (15 of 105 bytes received)')],
+    [
+      'error',
+      'ERR_PROCLET_PROTOCOL',
+      `proclet: child process ${pid} exited (code 0) in the middle of sending a message (stream ended inside a frame (15 of 105 bytes received)); ` +
+        'that message is lost. A child that calls process.exit() while the parent does not read loses what it could not write; this.close(code) delivers everything first.',
+    ],
   ]);
   expect(exit).toEqual({ code: 0, signal: null });
+});
+
+test('a frame cut off by a kill the parent sent is no error: the kill explains it', async () => {
+  const p = proclet(function () {
+    // One write: a complete TEXT frame 'ready', then the first 15 of a frame's 105 bytes.
+    const ready = Buffer.concat([Buffer.from([0, 0, 0, 5, 0x04]), Buffer.from('ready')]);
+    const part = Buffer.concat([Buffer.from([0, 0, 0, 100, 0x01]), Buffer.from('"only part')]);
+    require('fs').writeSync(3, Buffer.concat([ready, part]));
+    setInterval(() => {}, 1000);
+  });
+  const events = [];
+  p.parent.on('message', (m) => {
+    events.push(['message', m]);
+    p.kill('SIGTERM');
+  });
+  p.parent.on('error', (e) => events.push(['error', e.code, e.message]));
+  p.run();
+  expect(await p.exited).toEqual({ code: null, signal: 'SIGTERM' });
+  expect(events).toEqual([['message', 'ready']]);
 });
 
 test('a well-framed message that is not JSON', async () => {

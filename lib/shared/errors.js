@@ -142,6 +142,15 @@ module.exports = {
   protocol: (pid, detail) =>
     makeError(Error, 'ERR_PROCLET_PROTOCOL', `child process ${pid} broke the message protocol (${detail}); it has been killed.`),
 
+  /** The child exited by itself in the middle of writing a frame: not a kill, a message lost. */
+  cutOff: (pid, detail, code) =>
+    makeError(
+      Error,
+      'ERR_PROCLET_PROTOCOL',
+      `child process ${pid} exited (code ${code}) in the middle of sending a message (${detail}); that message is lost. ` +
+        'A child that calls process.exit() while the parent does not read loses what it could not write; this.close(code) delivers everything first.',
+    ),
+
   /** In the child: the parent sent what this runtime does not understand. */
   protocolFromParent: (detail) =>
     makeError(Error, 'ERR_PROCLET_PROTOCOL', `the parent process broke the message protocol (${detail}); this child exits.`),

@@ -3,8 +3,8 @@
 //!
 //! - `kinds[i]`: a `FrameKind` (a frame from the child) or a `ChannelEvent`.
 //! - `payloads[i]`: the frame's payload as its kind's encoding says (a string for UTF-8 kinds:
-//!   Latin-1, a plain copy, when it is ASCII; a Buffer for byte kinds), the protocol error's
-//!   description, or `undefined`.
+//!   Latin-1, a plain copy, when it is ASCII; a Buffer for byte kinds), the protocol error's or
+//!   cut-off frame's description, or `undefined`.
 //! - `ints`: two per `Exit`, in order: the code (or -1) and the signal number (or 0).
 
 use super::Event;
@@ -38,7 +38,11 @@ impl Batch {
     let mut violation = None;
     for event in events {
       match event {
-        Event::Frame(_) | Event::Drain | Event::Written | Event::ProtocolError(_)
+        Event::Frame(_)
+        | Event::Drain
+        | Event::Written
+        | Event::ProtocolError(_)
+        | Event::CutOff(_)
           if violation.is_some() => {}
         Event::Frame(Frame { kind, payload }) => match kind.encoding() {
           Encoding::Utf8 if !payload.is_ascii() && std::str::from_utf8(&payload).is_err() => {
@@ -55,6 +59,7 @@ impl Batch {
         Event::ProtocolError(message) => {
           batch.push(ChannelEvent::ProtocolError as u32, text(message))
         }
+        Event::CutOff(message) => batch.push(ChannelEvent::CutOff as u32, text(message)),
         Event::Exit(status) => {
           batch.push(ChannelEvent::Exit as u32, Payload::None);
           batch.ints.push(status.code.unwrap_or(-1));

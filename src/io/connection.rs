@@ -18,6 +18,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
+use std::time::Instant;
 
 use super::event::Event;
 use super::outbox::{Outbox, Written};
@@ -44,6 +45,10 @@ pub struct Connection {
   socket: Arc<UnixStream>,
   decoder: FrameDecoder,
   reading: bool,
+  /// The stream ended inside a frame. Not a violation to kill for: the child closes its end
+  /// when it exits, and an exit in the middle of a write (`process.exit()` that could not finish,
+  /// a kill) cuts the frame. Reported with the exit, when how the child ended is known.
+  cut_off: Option<ProtocolError>,
 }
 
 thread_local! {
@@ -60,6 +65,7 @@ impl Connection {
       socket: Arc::new(socket),
       decoder: FrameDecoder::new(FrameKind::from_child),
       reading: true,
+      cut_off: None,
     })
   }
 
@@ -76,7 +82,8 @@ impl Connection {
   }
 
   /// Reads what is available, up to `budget` bytes, and appends the decoded events. A protocol
-  /// violation kills the child, appends `Protocol` and ends reading.
+  /// violation kills the child, appends `Protocol` and ends reading. End-of-file inside a frame
+  /// ends reading and is kept for `read_to_end`.
   pub fn read_available(&mut self, budget: usize, events: &mut Vec<Event>) -> ReadState {
     if !self.reading {
       return ReadState::Ended;
@@ -130,15 +137,22 @@ impl Connection {
       Ok(ReadState::Open) => ReadState::Open,
       Ok(ReadState::Ended) => {
         self.reading = false;
-        if let Err(error) = self.decoder.finish() {
-          self.protocol_failure(error, events);
-        }
+        self.cut_off = self.decoder.finish().err();
         ReadState::Ended
       }
       Err(error) => {
         self.protocol_failure(error, events);
         ReadState::Ended
       }
+    }
+  }
+
+  /// After the child exited (the waiter has shut the socket down): reads what is left, then
+  /// appends `CutOff` if the stream ended inside a frame.
+  pub fn read_to_end(&mut self, events: &mut Vec<Event>) {
+    self.read_available(usize::MAX, events);
+    if let Some(error) = self.cut_off.take() {
+      events.push(Event::CutOff(error.to_string()));
     }
   }
 
@@ -152,7 +166,10 @@ impl Connection {
   /// Writes what `outbox` holds without blocking.
   pub fn write_available(&self, outbox: &mut Outbox) -> Written {
     let fd = self.fd();
-    outbox.write(|slices| send(fd, slices, libc::MSG_DONTWAIT))
+    outbox.write(
+      |slices| send(fd, slices, libc::MSG_DONTWAIT),
+      Instant::now(),
+    )
   }
 
   /// Starts the thread that waits for the child to exit, shuts the socket down and hands the
@@ -233,10 +250,8 @@ mod tests {
       if let Ok(status) = rx.try_recv() {
         // Like the exit callback: the socket is shut down, so this reads what is left, then
         // reaches end-of-file.
-        assert_eq!(
-          connection.read_available(usize::MAX, &mut events),
-          ReadState::Ended
-        );
+        connection.read_to_end(&mut events);
+        assert!(!connection.is_reading());
         events.push(Event::Exit(status));
         return events;
       }
@@ -307,14 +322,32 @@ mod tests {
   }
 
   #[test]
+  fn a_frame_cut_off_by_the_child_exiting_is_reported_with_the_exit_not_as_a_kill() {
+    // 15 of 105 bytes, then a normal exit: the child is not killed, and the cut-off frame is
+    // reported right before the exit.
+    let mut connection = run_shell("printf '\\000\\000\\000\\144\\001\"only part' >&3; exit 5");
+    let events = drive(&mut connection, &mut Outbox::default());
+    assert_eq!(
+      events,
+      vec![
+        Event::CutOff("stream ended inside a frame (15 of 105 bytes received)".into()),
+        exit(5)
+      ]
+    );
+  }
+
+  #[test]
   fn writes_frames_in_order_and_refuses_after_close() {
     // The child echoes back the two frames it reads (16 bytes).
     let mut connection = run_shell("head -c 16 <&3 >&3");
     let mut outbox = Outbox::default();
+    let now = Instant::now();
     outbox
-      .enqueue(FrameKind::Message, b"\"hi\"".to_vec())
+      .enqueue(FrameKind::Message, b"\"hi\"".to_vec(), now)
       .unwrap();
-    outbox.enqueue(FrameKind::Message, b"42".to_vec()).unwrap();
+    outbox
+      .enqueue(FrameKind::Message, b"42".to_vec(), now)
+      .unwrap();
     let events = drive(&mut connection, &mut outbox);
     assert_eq!(
       events,
@@ -326,7 +359,7 @@ mod tests {
     );
     outbox.close();
     assert_eq!(
-      outbox.enqueue(FrameKind::Message, b"1".to_vec()),
+      outbox.enqueue(FrameKind::Message, b"1".to_vec(), Instant::now()),
       Err(SendError::Closed)
     );
   }
@@ -339,7 +372,9 @@ mod tests {
     let mut json = vec![b'x'; 8 * 1024 * 1024];
     json[0] = b'"';
     *json.last_mut().unwrap() = b'"';
-    let queued = outbox.enqueue(FrameKind::Message, json.clone()).unwrap();
+    let queued = outbox
+      .enqueue(FrameKind::Message, json.clone(), Instant::now())
+      .unwrap();
     assert!(!queued.below_high_water);
     let events = drive(&mut connection, &mut outbox);
     assert_eq!(events, vec![Event::Drain, message(json), exit(0)]);

@@ -13,6 +13,9 @@ pub enum Event {
   Written,
   /// The child broke the protocol; it has been killed. Says how.
   ProtocolError(String),
+  /// The stream ended inside a frame (the child exited, or was killed, while writing it); not a
+  /// kill by proclet. Says how much arrived. Comes right before `Exit`.
+  CutOff(String),
   /// The child exited; always the last event.
   Exit(ExitStatus),
 }

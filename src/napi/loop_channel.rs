@@ -109,8 +109,12 @@ impl LoopChannel {
     self.rewatch();
   }
 
-  /// From JS (`sendFrame` past the flush threshold, or the end-of-tick flush).
+  /// From JS: `sendFrame` when the outbox says to write now, or the end-of-tick flush. A full
+  /// socket is left to the poll, which writes when it becomes writable.
   pub fn flush(&self) {
+    if self.outbox.borrow().is_blocked() {
+      return;
+    }
     let written = self
       .connection
       .borrow()
@@ -157,10 +161,7 @@ impl LoopChannel {
   /// channel is closed and lets go of the dispatcher.
   pub fn finish(&self, status: ExitStatus) -> Batch {
     let mut events = Vec::new();
-    self
-      .connection
-      .borrow_mut()
-      .read_available(usize::MAX, &mut events);
+    self.connection.borrow_mut().read_to_end(&mut events);
     self.outbox.borrow_mut().close();
     events.push(Event::Exit(status));
     let batch = self.convert(events);

@@ -13,6 +13,7 @@ use std::os::unix::net::UnixStream;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use napi::bindgen_prelude::*;
 use napi::sys;
@@ -177,8 +178,10 @@ impl NativeSession {
 
   /// Queues one frame for the child: `kind` is a `FrameKind` the parent sends, `payload` the
   /// frame's bytes (a string is sent as its UTF-8). Returns false once the outgoing queue is past
-  /// `HIGH_WATER_MARK` bytes (then a `ChannelEvent.Drain` follows). Writes at once past 64 KiB;
-  /// otherwise call `flush()` (`lib/session.js` does, at the end of the tick).
+  /// `HIGH_WATER_MARK` bytes (then a `ChannelEvent.Drain` follows). Writes at once when it is the
+  /// first frame since the last `flush()`, when 1 ms has passed since the last write, or past
+  /// 64 KiB queued (`src/io/outbox.rs`); otherwise call `flush()` at the end of the tick
+  /// (`lib/session.js` does).
   ///
   /// Errors: `ERR_PROCLET_CHANNEL_CLOSED` once the child's channel closed,
   /// `ERR_PROCLET_MESSAGE_TOO_LARGE` past `MAX_PAYLOAD` bytes, `ERR_PROCLET_INTERNAL` for a kind
@@ -196,18 +199,23 @@ impl NativeSession {
       Either::B(bytes) => bytes.to_vec(),
     };
     let channel = self.channel()?;
-    let queued = channel.outbox.borrow_mut().enqueue(kind, bytes)?;
+    let queued = channel
+      .outbox
+      .borrow_mut()
+      .enqueue(kind, bytes, Instant::now())?;
     if queued.flush_now {
       channel.flush();
     }
     Ok(queued.below_high_water)
   }
 
-  /// Writes what `sendFrame` queued, without blocking.
+  /// The end of the tick: writes what `sendFrame` queued, without blocking, and makes the next
+  /// frame the first of a new burst (written at once).
   #[napi]
   pub fn flush(&self) {
     if let Some(channel) = &self.channel {
       channel.flush();
+      channel.outbox.borrow_mut().end_tick();
     }
   }
 

@@ -170,14 +170,18 @@ pub enum ChannelEvent {
   Exit = 0x102,
   /// Everything queued was written, after JS asked to hear it (`parent.flush()`).
   Written = 0x103,
+  /// The stream ended inside a frame: the child exited (or was killed) while writing it. Not a
+  /// violation proclet killed for; the payload says how much arrived. Right before `Exit`.
+  CutOff = 0x104,
 }
 
 impl ChannelEvent {
-  pub const ALL: [ChannelEvent; 4] = [
+  pub const ALL: [ChannelEvent; 5] = [
     ChannelEvent::Drain,
     ChannelEvent::ProtocolError,
     ChannelEvent::Exit,
     ChannelEvent::Written,
+    ChannelEvent::CutOff,
   ];
 
   pub fn name(&self) -> &'static str {
@@ -186,6 +190,7 @@ impl ChannelEvent {
       ChannelEvent::ProtocolError => "ProtocolError",
       ChannelEvent::Exit => "Exit",
       ChannelEvent::Written => "Written",
+      ChannelEvent::CutOff => "CutOff",
     }
   }
 }
