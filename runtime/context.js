@@ -11,10 +11,11 @@ const { RESERVED_FROM_CHILD, checkEventName, checkListener } = require('../lib/s
 const SEND = 'this.send(message)';
 
 /**
- * `writer`, `lifetime`: runtime/; `calls`: lib/shared/calls.js; `registry`: the handler
- * registry of runtime/handlers.js; `id`: this worker's id.
+ * `writer`, `lifetime`: runtime/; `useCalls()`: lib/shared/calls.js's Calls; `signal()`: the
+ * served call's AbortSignal; `registry`: the handler registry of runtime/handlers.js; `id`: this
+ * worker's id.
  */
-function createContext({ writer, lifetime, calls, registry, id }) {
+function createContext({ writer, lifetime, useCalls, signal, registry, id }) {
   /** Sends a message to the parent; false once the outgoing queue is past its high-water mark. */
   function send(message) {
     if (codec.isText(message)) return lifetime.closing ? false : writer.queue(FrameKind.Text, message, SEND);
@@ -35,12 +36,12 @@ function createContext({ writer, lifetime, calls, registry, id }) {
 
   /** Calls a method the parent exposed; resolves with its result. */
   function call(name, ...args) {
-    return awaiting(calls.call('this.call(name, ...args)', name, args));
+    return awaiting(useCalls().call('this.call(name, ...args)', name, args));
   }
 
   /** `call` with `{ timeout (ms), signal }`. */
   function callWith(options, name, ...args) {
-    return awaiting(calls.call('this.callWith(options, name, ...args)', name, args, options));
+    return awaiting(useCalls().call('this.callWith(options, name, ...args)', name, args, options));
   }
 
   // The child stays alive while it waits for a result.
@@ -99,7 +100,7 @@ function createContext({ writer, lifetime, calls, registry, id }) {
     expose: value(expose),
     flush: value(flush),
     close: value(close),
-    signal: { get: () => calls.signal, enumerable: true },
+    signal: { get: signal, enumerable: true },
     id: { value: id, enumerable: true },
   });
   return context;

@@ -16,9 +16,10 @@ const FROM_PARENT = 0;
 
 /**
  * `caller`: absolute path or file: URL of the file that created the Proclet; `options`:
- * `{ wildcard, delimiter }`; `calls`: lib/shared/calls.js; `lifetime`, `coverage`: runtime/.
+ * `{ wildcard, delimiter }`; `useCalls()`: lib/shared/calls.js's Calls; `lifetime`, `coverage`:
+ * runtime/.
  */
-function createHandlers({ caller, options, calls, lifetime, coverage }) {
+function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
   const callerFile = caller.startsWith('file:') ? fileURLToPath(caller) : caller;
   const callerDir = path.dirname(callerFile);
   const userRequire = createRequire(callerFile);
@@ -61,7 +62,7 @@ function createHandlers({ caller, options, calls, lifetime, coverage }) {
       changed();
     },
     expose(operation, methods) {
-      calls.expose(operation, methods);
+      useCalls().expose(operation, methods);
       exposed += Object.keys(methods).length;
       lifetime.setHandlerCount(table.size + exposed);
     },

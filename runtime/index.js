@@ -12,7 +12,6 @@ const net = require('net');
 const { FrameKind, HEADER_LEN } = require('../lib/shared/protocol');
 const codec = require('../lib/shared/codec');
 const errors = require('../lib/shared/errors');
-const { Calls } = require('../lib/shared/calls');
 const { createWriter, writeAllSync, encodeFrame } = require('./writer');
 const { createReader, readExactlySync } = require('./reader');
 const { createLifetime } = require('./lifetime');
@@ -48,15 +47,20 @@ function start(factory, method) {
   const writer = createWriter(socket);
   const coverage = createCoverage(writer);
   const lifetime = createLifetime(socket, writer, coverage);
-  const calls = new Calls({
-    send: (kind, payload) => writer.queue(kind, payload, 'a call'),
-    peer: () => 'the parent process',
-  });
-  const handlers = createHandlers({ caller: init.caller, options: init.options, calls, lifetime, coverage });
-  const context = createContext({ writer, lifetime, calls, registry: handlers.registry, id: init.id });
+  // Calls (lib/shared/calls.js) are loaded when first used: most children make or serve none,
+  // and start-up pays for every module it compiles.
+  let calls = null;
+  const useCalls = () => {
+    if (calls === null) {
+      const { Calls } = require('../lib/shared/calls');
+      calls = new Calls({ send: (kind, payload) => writer.queue(kind, payload, 'a call'), peer: () => 'the parent process', thisArg: context });
+    }
+    return calls;
+  };
+  const handlers = createHandlers({ caller: init.caller, options: init.options, useCalls, lifetime, coverage });
+  const context = createContext({ writer, lifetime, useCalls, signal: () => (calls === null ? undefined : calls.signal), registry: handlers.registry, id: init.id });
   handlers.bind(context);
-  calls.bind(context);
-  socket.on('close', () => calls.close(errors.parentGone));
+  socket.on('close', () => calls !== null && calls.close(errors.parentGone));
 
   // Every kind has an arm: what only the child sends, or a number this build does not know,
   // is the parent breaking the protocol.
@@ -72,13 +76,13 @@ function start(factory, method) {
         break;
       }
       case FrameKind.Call:
-        calls.onCall(JSON.parse(payload));
+        useCalls().onCall(JSON.parse(payload));
         break;
       case FrameKind.Result:
-        calls.onResult(JSON.parse(payload));
+        useCalls().onResult(JSON.parse(payload));
         break;
       case FrameKind.Cancel:
-        calls.onCancel(JSON.parse(payload));
+        useCalls().onCancel(JSON.parse(payload));
         break;
       case FrameKind.Handler:
         handlers.add(JSON.parse(payload));

@@ -12,7 +12,6 @@
 // 'uncaughtException' / 'unhandledRejection' listener takes precedence.
 
 const { FrameKind } = require('../lib/shared/protocol');
-const { serializeThrown } = require('../lib/shared/thrown');
 
 function createLifetime(socket, writer, coverage) {
   let closing = false;
@@ -57,7 +56,8 @@ function createLifetime(socket, writer, coverage) {
     reportingFatal = true;
     let text;
     try {
-      text = JSON.stringify(serializeThrown(error));
+      // Loaded here, not at start-up: most children never need it.
+      text = JSON.stringify(require('../lib/shared/thrown').serializeThrown(error));
     } catch {
       text = JSON.stringify({ value: String(error) });
     }

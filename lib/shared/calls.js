@@ -8,16 +8,21 @@
 // Frames (docs/protocol.md): CALL [id, name, ...args]; RESULT [id, 1] (undefined), [id, 1, value]
 // or [id, 0, Thrown]; CANCEL [id, Thrown]. Ids are the caller's: each side numbers its own calls.
 
-const { AsyncLocalStorage } = require('async_hooks');
 const { FrameKind } = require('./protocol');
 const codec = require('./codec');
 const errors = require('./errors');
 const { serializeThrown, reviveThrownValue } = require('./thrown');
 
-// One store for the whole process, enabled only while some call is being served: on Node 20 and
-// 22 an enabled AsyncLocalStorage makes every promise of the process pay for it.
-const signals = new AsyncLocalStorage();
+// One store for the whole process, made when the first call is served and enabled only while
+// some call is: on Node 20 and 22 an enabled AsyncLocalStorage makes every promise of the
+// process pay for it.
+let signals = null;
 let serving = 0;
+
+function store() {
+  if (signals === null) signals = new (require('async_hooks').AsyncLocalStorage)();
+  return signals;
+}
 
 function served() {
   if (--serving === 0) signals.disable();
@@ -166,7 +171,7 @@ class Calls {
     let result;
     let then;
     try {
-      result = signals.run(controller.signal, () => method.apply(this.#thisArg, args));
+      result = store().run(controller.signal, () => method.apply(this.#thisArg, args));
       // A `then` getter of the user's may throw too.
       then = result !== null && (typeof result === 'object' || typeof result === 'function') ? result.then : undefined;
     } catch (error) {
@@ -193,7 +198,7 @@ class Calls {
 
   /** The AbortSignal of the call being served (inside an exposed method), else undefined. */
   get signal() {
-    return signals.getStore();
+    return signals === null ? undefined : signals.getStore();
   }
 
   // A served call settled: answer it, unless it was cancelled (then its result is dropped).
