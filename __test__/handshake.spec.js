@@ -41,7 +41,7 @@ test("the child runtime's numbers are the addon's: one table, two readers", asyn
   const [script] = await nextMessages(p, 1);
   // The generated module sits in the cached script as the first bundled module.
   const text = fs.readFileSync(script, 'utf8');
-  const body = /"lib\/shared\/protocol\.js": function \(module, exports, require\) \{\n([\s\S]*?)\n {2}\},\n/.exec(text)[1];
+  const body = /"lib\/shared\/protocol\.js": \(function \(module, exports, require\) \{\n([\s\S]*?)\n {2}\}\),\n/.exec(text)[1];
   const module = { exports: {} };
   new Function('module', body)(module);
   expect(module.exports).toEqual({ ...protocol });

@@ -89,10 +89,12 @@ pub fn runtime_bundle() -> &'static str {
       .push_str("// proclet child runtime (bundled by the addon from runtime/ and lib/shared/).\n");
     out.push_str("const __proclet_runtime = (function () {\n  const modules = {\n");
     let all = std::iter::once((PROTOCOL_MODULE, protocol.as_str())).chain(MODULES.iter().copied());
+    // Each module is wrapped in parentheses: V8 then compiles it with the script instead of
+    // pre-parsing it now and parsing it again when it is required (every one is, at start-up).
     for (key, text) in all {
       let _ = write!(
         out,
-        "  {key:?}: function (module, exports, require) {{\n{text}\n  }},\n"
+        "  {key:?}: (function (module, exports, require) {{\n{text}\n  }}),\n"
       );
     }
     out.push_str("  };\n");
@@ -184,11 +186,11 @@ mod tests {
     let bundle = runtime_bundle();
     for (key, _) in MODULES {
       assert_eq!(
-        bundle.matches(&format!("{key:?}: function")).count(),
+        bundle.matches(&format!("{key:?}: (function")).count(),
         1,
         "{key}"
       );
     }
-    assert!(bundle.contains("\"lib/shared/protocol.js\": function"));
+    assert!(bundle.contains("\"lib/shared/protocol.js\": (function"));
   }
 }
