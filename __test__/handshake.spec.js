@@ -5,20 +5,10 @@
 
 const fs = require('fs');
 const path = require('path');
-const { proclet, nextMessages, endAll } = require('./helpers');
+const { proclet, nextMessages, endAll, outcome } = require('./helpers');
 const protocol = require('../lib/shared/protocol');
 
 afterEach(endAll);
-
-async function outcome(fn) {
-  const p = proclet(fn);
-  const events = [];
-  p.parent.on('message', (m) => events.push(['message', m]));
-  p.parent.on('error', (e) => events.push(['error', e.code, e.message]));
-  p.run();
-  const exit = await p.exited;
-  return { events, exit, pid: p.pid };
-}
 
 test("the child's process.argv is [node, script]: nothing of proclet's travels there", async () => {
   const p = proclet(function () {

@@ -100,4 +100,15 @@ function alive(pid) {
   return state !== 'Z' && state !== 'X';
 }
 
-module.exports = { alive, proclet, track, nextMessages, next, endAll, runNode, fixture, Proclet };
+/** Runs `fn` to its end; resolves with the messages and errors the parent saw, the exit and the pid. */
+async function outcome(fn) {
+  const p = proclet(fn);
+  const events = [];
+  p.parent.on('message', (m) => events.push(['message', m]));
+  p.parent.on('error', (e) => events.push(['error', e.code, e.message]));
+  p.run();
+  const exit = await p.exited;
+  return { events, exit, pid: p.pid };
+}
+
+module.exports = { alive, proclet, track, nextMessages, next, endAll, runNode, fixture, outcome, Proclet };

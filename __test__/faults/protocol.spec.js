@@ -2,19 +2,9 @@
 // A child that writes garbage, lies about frame sizes or stops mid-frame: the parent reports a
 // protocol error, the child is ended, and the parent lives on.
 
-const { proclet, endAll } = require('../helpers');
+const { proclet, outcome, endAll } = require('../helpers');
 
 afterEach(endAll);
-
-async function outcome(fn) {
-  const p = proclet(fn);
-  const events = [];
-  p.parent.on('message', (m) => events.push(['message', m]));
-  p.parent.on('error', (e) => events.push(['error', e.code, e.message]));
-  p.run();
-  const exit = await p.exited;
-  return { events, exit, pid: p.pid };
-}
 
 test('garbage on fd 3', async () => {
   const { events, exit, pid } = await outcome(function () {
