@@ -109,12 +109,8 @@ impl LoopChannel {
     self.rewatch();
   }
 
-  /// From JS: `sendFrame` when the outbox says to write now, or the end-of-tick flush. A full
-  /// socket is left to the poll, which writes when it becomes writable.
+  /// From JS: `sendFrame` when the outbox says to write now, or the end-of-tick flush.
   pub fn flush(&self) {
-    if self.outbox.borrow().is_blocked() {
-      return;
-    }
     let written = self
       .connection
       .borrow()
