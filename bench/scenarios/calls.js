@@ -3,7 +3,6 @@
 // p.child.call('echo', m)`) and as an event pair (`child.emit('ping', m)` answered by
 // `this.emit('pong', m)`), against proclet's own message round trip and fork's, same run.
 
-const { once } = require('events');
 const { performance } = require('perf_hooks');
 
 const { Proclet } = require('proclet');
@@ -45,12 +44,16 @@ exports.run = async (contender, { n, mode }) => {
       if (reply.i !== i) throw new Error(`call ${i}: got ${JSON.stringify(reply)}`);
     }
   } else {
-    for (let i = 0; i < n; i++) {
-      const pong = once(p.parent, 'pong');
+    // One listener for the whole run, as the message round trip has (not once() per event).
+    await new Promise((resolve, reject) => {
+      let i = 0;
+      p.parent.on('pong', (reply) => {
+        if (reply.i !== i) reject(new Error(`event ${i}: got ${JSON.stringify(reply)}`));
+        else if (++i === n) resolve();
+        else p.child.emit('ping', { i, s: 'hello' });
+      });
       p.child.emit('ping', { i, s: 'hello' });
-      const [reply] = await pong;
-      if (reply.i !== i) throw new Error(`event ${i}: got ${JSON.stringify(reply)}`);
-    }
+    });
   }
   const us = ((performance.now() - startedAt) * 1000) / n;
   p.kill();

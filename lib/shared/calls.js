@@ -14,10 +14,13 @@ const errors = require('./errors');
 const { serializeThrown, reviveThrownValue } = require('./thrown');
 
 // One store for the whole process, made when the first call is served and enabled only while
-// some call is: on Node 20 and 22 an enabled AsyncLocalStorage makes every promise of the
-// process pay for it.
+// calls are: on Node 20 and 22 an enabled AsyncLocalStorage makes every promise of the process
+// pay for it. It is disabled a turn after the last call settles, not after each one (enabling
+// costs more than a call), and what it holds per call is a `Served`, whose AbortController is
+// made only if the method reads `this.signal` or the call is cancelled.
 let signals = null;
 let serving = 0;
+let disableScheduled = false;
 
 function store() {
   if (signals === null) signals = new (require('async_hooks').AsyncLocalStorage)();
@@ -25,7 +28,34 @@ function store() {
 }
 
 function served() {
-  if (--serving === 0) signals.disable();
+  if (--serving > 0 || disableScheduled) return;
+  disableScheduled = true;
+  setImmediate(() => {
+    disableScheduled = false;
+    if (serving === 0) signals.disable();
+  });
+}
+
+/** One call being served: its AbortSignal, made on first use. */
+class Served {
+  controller = null;
+  reason = undefined;
+  cancelled = false;
+
+  get signal() {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.cancelled) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason) {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.reason = reason;
+    if (this.controller !== null) this.controller.abort(reason);
+  }
 }
 
 class Calls {
@@ -39,7 +69,7 @@ class Calls {
   #bySignal = new Map();
   /** name -> function: what the other side may call here. */
   #methods = new Map();
-  /** id -> AbortController: calls being served here. */
+  /** id -> Served: calls being served here. */
   #serving = new Map();
   /** Set once the other side ended: (operation) => Error. */
   #closed = null;
@@ -157,8 +187,8 @@ class Calls {
       this.#answer(id, false, errors.unknownMethod(name, [...this.#methods.keys()]));
       return;
     }
-    const controller = new AbortController();
-    this.#serving.set(id, controller);
+    const call = new Served();
+    this.#serving.set(id, call);
     // Counted until the method settles, cancelled or not: its `this.signal` must stay readable.
     serving++;
     let settled = false;
@@ -171,7 +201,7 @@ class Calls {
     let result;
     let then;
     try {
-      result = store().run(controller.signal, () => method.apply(this.#thisArg, args));
+      result = store().run(call, () => method.apply(this.#thisArg, args));
       // A `then` getter of the user's may throw too.
       then = result !== null && (typeof result === 'object' || typeof result === 'function') ? result.then : undefined;
     } catch (error) {
@@ -190,15 +220,16 @@ class Calls {
 
   /** A CANCEL frame's array: the caller gave up; the method's signal aborts, its result is dropped. */
   onCancel([id, reason]) {
-    const controller = this.#serving.get(id);
-    if (!controller) return;
+    const call = this.#serving.get(id);
+    if (!call) return;
     this.#serving.delete(id);
-    controller.abort(reviveThrownValue(reason, this.#peer()));
+    call.abort(reviveThrownValue(reason, this.#peer()));
   }
 
   /** The AbortSignal of the call being served (inside an exposed method), else undefined. */
   get signal() {
-    return signals === null ? undefined : signals.getStore();
+    const call = signals === null ? undefined : signals.getStore();
+    return call === undefined ? undefined : call.signal;
   }
 
   // A served call settled: answer it, unless it was cancelled (then its result is dropped).
@@ -235,7 +266,7 @@ class Calls {
     for (const id of [...this.#pending.keys()]) this.#take(id).reject(error('call()'));
     const running = [...this.#serving.values()];
     this.#serving.clear();
-    for (const controller of running) controller.abort(error('an exposed method'));
+    for (const call of running) call.abort(error('an exposed method'));
   }
 }
 
