@@ -15,12 +15,13 @@ const { serializeThrown, reviveThrownValue } = require('./thrown');
 
 // One store for the whole process, made when the first call is served and enabled only while
 // calls are: on Node 20 and 22 an enabled AsyncLocalStorage makes every promise of the process
-// pay for it. It is disabled a turn after the last call settles, not after each one (enabling
-// costs more than a call), and what it holds per call is a `Served`, whose AbortController is
-// made only if the method reads `this.signal` or the call is cancelled.
+// pay for it. It is disabled once no call has been served for IDLE_MS, not after each one
+// (enabling costs about as much as a call), and what it holds per call is a `Served`, whose
+// AbortController is made only if the method reads `this.signal` or the call is cancelled.
 let signals = null;
 let serving = 0;
 let disableScheduled = false;
+const IDLE_MS = 1000;
 
 function store() {
   if (signals === null) signals = new (require('async_hooks').AsyncLocalStorage)();
@@ -30,10 +31,11 @@ function store() {
 function served() {
   if (--serving > 0 || disableScheduled) return;
   disableScheduled = true;
-  setImmediate(() => {
+  // Unreferenced: the timer never keeps a process alive.
+  setTimeout(() => {
     disableScheduled = false;
     if (serving === 0) signals.disable();
-  });
+  }, IDLE_MS).unref();
 }
 
 /** One call being served: its AbortSignal, made on first use. */
