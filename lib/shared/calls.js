@@ -125,11 +125,6 @@ class Calls {
     else entry.reject(reviveThrownValue(value, this.#peer()));
   }
 
-  /** How many calls await a result. */
-  get pendingCount() {
-    return this.#pending.size;
-  }
-
   // The caller gave up (timeout, abort): reject now, and tell the callee, whose method sees its
   // `this.signal` abort with the same reason.
   #abandon(id, reason) {
@@ -299,4 +294,4 @@ function checkMethods(operation, methods, existing) {
   return entries;
 }
 
-module.exports = { Calls, checkCallOptions, checkMethods };
+module.exports = { Calls, checkMethods };
