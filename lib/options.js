@@ -39,7 +39,7 @@ function childExecArgv() {
 
 
 /** What `new Proclet(worker, options)` accepts today, with API.md's defaults. */
-const DEFAULTS = Object.freeze({ wildcard: false, delimiter: '.', startTimeout: 30000 });
+const DEFAULTS = Object.freeze({ wildcard: false, delimiter: '.', startTimeout: 30000, serialization: 'json' });
 
 /** Checks `options` and fills in defaults; a TypeError (ERR_PROCLET_INVALID_OPTION) names what is wrong. */
 function normalizeOptions(options) {
@@ -61,6 +61,10 @@ function normalizeOptions(options) {
   }
   if (typeof result.startTimeout !== 'number' || !(result.startTimeout >= 0) || !Number.isFinite(result.startTimeout)) {
     throw errors.invalidOption(operation, 'startTimeout', result.startTimeout, 'a number of milliseconds >= 0 (0: no limit)');
+  }
+  // serialization (API.md section 4): how messages, events, calls and run() arguments travel.
+  if (result.serialization !== 'json' && result.serialization !== 'advanced') {
+    throw errors.invalidOption(operation, 'serialization', result.serialization, "'json' or 'advanced'");
   }
   return result;
 }

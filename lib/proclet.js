@@ -8,6 +8,7 @@
 const util = require('util');
 const { FrameKind, HEADER_LEN, HIGH_WATER_MARK } = require('./shared/protocol');
 const codec = require('./shared/codec');
+const { Codec } = codec;
 const errors = require('./shared/errors');
 const { Calls, checkMethods } = require('./shared/calls');
 const { reviveThrown } = require('./shared/thrown');
@@ -76,6 +77,8 @@ class Proclet {
   /** `messages()` iterators whose consumer is behind: reading is paused while there are some. */
   #behind = new Set();
   #calls;
+  /** Encodes what this Proclet sends, for its `serialization` option (lib/shared/codec.js). */
+  #codec;
   #ready = deferred();
   #exited = deferred();
   #startTimer = null;
@@ -92,9 +95,11 @@ class Proclet {
     this.#shipped.push({ what: SHIPPED_WORKER, source: original });
     this.#worker = { source, method };
     this.#caller = callerFile(Proclet);
+    this.#codec = new Codec(this.#options.serialization);
     // `this` in a method the parent exposes: its call's signal.
     const calls = new Calls({
       send: (kind, payload) => this.#write(kind, payload, 'call()'),
+      codec: this.#codec,
       peer: () => (this.#pid === undefined ? 'the child process' : `child process ${this.#pid}`),
     });
     calls.bind(Object.freeze({ get signal() { return calls.signal; } }));
@@ -112,7 +117,10 @@ class Proclet {
     );
     this.child = new ChildHandle({
       ship: (spec, fn, operation) => this.#ship(spec, fn, operation),
-      emit: (event, args, operation) => this.#write(FrameKind.Event, codec.argsToJson([event], args, operation), operation),
+      emit: (event, args, operation) => {
+        const payload = this.#codec.list(FrameKind.Event, [event], args, operation);
+        return this.#write(codec.kindOf(FrameKind.Event, payload), payload, operation);
+      },
       call: (operation, name, args, callOptions) => calls.call(operation, name, args, callOptions),
       exposeInChild: (methods) => this.#exposeInChild(methods),
     });
@@ -177,18 +185,25 @@ class Proclet {
     return this;
   }
 
-  /** The INIT payload for `run(...args)`; refuses arguments that cannot travel, synchronously. */
+  /**
+   * The INIT payload for `run(...args)`, and the PACKED frame of the arguments when they do not
+   * travel inside it as JSON (binary data, long strings, 'advanced'); refuses arguments that
+   * cannot travel, synchronously.
+   */
   #init(args) {
     const operation = 'run(...args)';
+    const encoded = this.#codec.list(FrameKind.Init, [], args, operation);
+    const packed = typeof encoded === 'string' ? null : encoded;
     const init = `{"caller":${JSON.stringify(this.#caller)},"options":${JSON.stringify({
       wildcard: this.#options.wildcard,
       delimiter: this.#options.delimiter,
-    })},"id":1,"handlers":${this.#handlers.length},"args":${codec.argsToJson([], args, operation)}}`;
+      serialization: this.#options.serialization,
+    })},"id":1,"handlers":${this.#handlers.length},"args":${packed === null ? encoded : 'null'}}`;
     codec.checkSize(init, FrameKind.Init, operation);
-    return init;
+    return { init, args: packed };
   }
 
-  #start(init) {
+  #start({ init, args }) {
     const options = {
       execPath: process.execPath,
       execArgv: childExecArgv(),
@@ -200,6 +215,7 @@ class Proclet {
     this.#pid = session.pid;
     if (!this.#referenced) session.setRef(false);
     if (this.#behind.size > 0) session.setPaused(true);
+    if (args !== null) session.send(FrameKind.Packed, args, 'run()');
     // Every frame was checked (size, JSON) when it was sent or registered: none can be refused.
     for (const shipped of this.#handlers) session.send(FrameKind.Handler, shipped, 'run()');
     const pending = this.#pending;
@@ -289,7 +305,8 @@ class Proclet {
 
   #send(message) {
     if (codec.isText(message)) return this.#write(FrameKind.Text, message, SEND);
-    return this.#write(FrameKind.Message, codec.toJson(message, SEND), SEND);
+    const payload = this.#codec.message(message, SEND);
+    return this.#write(codec.kindOf(FrameKind.Message, payload), payload, SEND);
   }
 
   #write(kind, payload, operation) {
