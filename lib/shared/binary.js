@@ -17,10 +17,16 @@
 const { isUtf8 } = require('buffer');
 const util = require('util');
 const errors = require('./errors');
-const { pack, FORMAT_JSON } = require('./packed');
+const { pack, Latin1, FORMAT_JSON } = require('./packed');
 
 /** Strings at least this long (UTF-16 units) travel raw beside the JSON. */
 const STRING_SECTION = 16 * 1024;
+/**
+ * Matches a string with a character above U+00FF. V8 answers at once for a string it stores one
+ * byte per character, which then travels as Latin-1: a plain copy each way, where UTF-8 would be
+ * encoded, and decoded at twice the cost.
+ */
+const WIDE = /[^\x00-\xff]/;
 /** Received binary sections smaller than this are copied (not kept as views of the frame). */
 const VIEW_AT = 64 * 1024;
 /** The scan gives up (and the slow path, which finds cycles, decides) past this depth. */
@@ -138,7 +144,10 @@ class Builder {
     }
     switch (typeof value) {
       case 'string':
-        if (value.length >= STRING_SECTION && value.isWellFormed()) return this.section('string', value);
+        if (value.length >= STRING_SECTION) {
+          if (!WIDE.test(value)) return this.section('latin1', new Latin1(value));
+          if (value.isWellFormed()) return this.section('string', value);
+        }
         return value;
       case 'number':
       case 'boolean':
@@ -208,7 +217,7 @@ function encode(kind, value, root, operation) {
   if (builder.sections.length === 0) return JSON.stringify(out);
   const head = JSON.stringify([out, builder.patches]);
   const sections = [head, ...builder.sections];
-  const lengths = sections.map((s) => (typeof s === 'string' ? Buffer.byteLength(s) : s.byteLength));
+  const lengths = sections.map((s) => (typeof s === 'string' ? Buffer.byteLength(s) : s instanceof Latin1 ? s.text.length : s.byteLength));
   return pack(kind, FORMAT_JSON, 0, sections, lengths, operation);
 }
 
@@ -259,6 +268,7 @@ function utf8(bytes, untrusted, what) {
 /** A section as the value of `type`; a large binary section stays a view of the received bytes. */
 function revive(type, bytes, untrusted) {
   if (type === 'string') return utf8(bytes, untrusted, 'a string section');
+  if (type === 'latin1') return bytes.latin1Slice(0, bytes.length);
   const length = bytes.length;
   if (type === 'Buffer') return length >= VIEW_AT ? bytes : Buffer.from(bytes);
   const copy = () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + length);
@@ -272,4 +282,42 @@ function revive(type, bytes, untrusted) {
   return new Ctor(copy());
 }
 
-module.exports = { encode, decode, needsWork, describePath, binaryType, STRING_SECTION, TYPED };
+/**
+ * True when JSON carries `value` exactly as structured clone would (plain objects and arrays
+ * without holes, finite numbers other than -0, short strings, booleans, null, no undefined, no
+ * object reached twice): 'advanced' then sends it as JSON, the fast path for small messages.
+ */
+function jsonExact(value) {
+  exactSeen.length = 0;
+  return exact(value, 0);
+}
+const exactSeen = [];
+
+function exact(value, depth) {
+  switch (typeof value) {
+    case 'string':
+      return value.length < STRING_SECTION;
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object': {
+      if (value === null) return true;
+      if (depth > 16 || exactSeen.length >= 16 || exactSeen.includes(value)) return false;
+      exactSeen.push(value);
+      const proto = Object.getPrototypeOf(value);
+      if (Array.isArray(value)) {
+        if (proto !== Array.prototype) return false;
+        for (let i = 0; i < value.length; i++) if (!(i in value) || !exact(value[i], depth + 1)) return false;
+        return true;
+      }
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const key in value) if (!exact(value[key], depth + 1)) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+module.exports = { encode, decode, needsWork, jsonExact, describePath, binaryType, STRING_SECTION, TYPED };

@@ -49,9 +49,16 @@ class Packed {
   }
 }
 
+/** A string section written as Latin-1 (one byte per character: every character is below 256). */
+class Latin1 {
+  constructor(text) {
+    this.text = text;
+  }
+}
+
 /**
- * Builds a PACKED frame. `sections` are strings (written as UTF-8) or ArrayBufferViews (copied);
- * `lengths[i]` is the byte length of `sections[i]` (Buffer.byteLength for strings).
+ * Builds a PACKED frame. `sections` are strings (written as UTF-8), Latin1 strings,
+ * ArrayBufferViews or ArrayBuffers (copied); `lengths[i]` is the byte length of `sections[i]`.
  */
 function pack(kind, format, flags, sections, lengths, operation) {
   const count = sections.length;
@@ -75,6 +82,7 @@ function pack(kind, format, flags, sections, lengths, operation) {
     if (start > at) frame.fill(0, base + at, base + start);
     const section = sections[i];
     if (typeof section === 'string') frame.write(section, base + start, lengths[i], 'utf8');
+    else if (section instanceof Latin1) frame.latin1Write(section.text, base + start, lengths[i]);
     else if (section instanceof Uint8Array) frame.set(section, base + start);
     else if (ArrayBuffer.isView(section)) frame.set(new Uint8Array(section.buffer, section.byteOffset, section.byteLength), base + start);
     else frame.set(new Uint8Array(section), base + start);
@@ -111,4 +119,4 @@ function unpack(payload) {
   return { kind, format, flags, sections };
 }
 
-module.exports = { Packed, pack, unpack, FORMAT_JSON, FORMAT_V8, FLAG_ERRORS };
+module.exports = { Packed, Latin1, pack, unpack, FORMAT_JSON, FORMAT_V8, FLAG_ERRORS };

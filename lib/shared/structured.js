@@ -15,7 +15,7 @@
 const util = require('util');
 const errors = require('./errors');
 const { pack, FORMAT_V8, FLAG_ERRORS } = require('./packed');
-const { describePath, TYPED } = require('./binary');
+const { describePath, jsonExact, TYPED } = require('./binary');
 
 let v8 = null;
 /** The serializer classes, made on first use (the child loads `v8` only in this mode). */
@@ -178,10 +178,13 @@ class Walker {
 }
 
 /**
- * The payload for `value` in 'advanced' mode: a Packed frame standing for `kind`. `root` names
+ * The payload for `value` in 'advanced' mode: its JSON text when JSON carries it exactly, else a
+ * Packed frame standing for `kind`. `root` names
  * the value in errors (see binary.js's encode). Throws ERR_PROCLET_INVALID_MESSAGE.
  */
 function encode(kind, value, root, operation) {
+  // What JSON carries exactly travels as JSON (MESSAGE, EVENT, ... frames): the small-message fast path.
+  if (jsonExact(value)) return JSON.stringify(value);
   const { Serializer } = load();
   const walker = new Walker(root, operation);
   walker.walk(value);
