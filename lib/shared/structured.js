@@ -93,7 +93,16 @@ function builtinClass(error) {
   return 'Error';
 }
 
-const PLAIN_PROTOS = new Set([Object.prototype, null]);
+/**
+ * Object.prototype of this realm or of another one (a vm context: objects V8's deserializer
+ * makes belong to Node's main context), or null.
+ */
+function isPlainProto(proto) {
+  if (proto === null || proto === Object.prototype) return true;
+  if (Object.getPrototypeOf(proto) !== null) return false;
+  const ctor = Object.prototype.hasOwnProperty.call(proto, 'constructor') ? proto.constructor : undefined;
+  return typeof ctor === 'function' && ctor.name === 'Object' && ctor.prototype === proto;
+}
 
 /**
  * Walks what V8 will serialize: refuses what it would alter (with the path), and lists the
@@ -130,7 +139,7 @@ class Walker {
       return;
     }
     const proto = Object.getPrototypeOf(value);
-    if (PLAIN_PROTOS.has(proto)) {
+    if (isPlainProto(proto)) {
       for (const key of Object.keys(value)) this.at(key, value[key]);
       return;
     }
