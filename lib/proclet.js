@@ -313,6 +313,8 @@ class Proclet {
     if (this.#state === 'exited') throw errors.channelClosed(operation, this.#pid, this.#exit);
     const bytes = codec.checkSize(payload, kind, operation);
     if (this.#session) return this.#session.send(kind, payload, operation);
+    // Kept for the next child: a packed frame is copied now (the values sent may change after).
+    if (typeof payload !== 'string') void payload.frame;
     this.#pending.push(kind, payload);
     this.#pendingBytes += HEADER_LEN + (bytes || Buffer.byteLength(payload));
     return this.#pendingBytes < HIGH_WATER_MARK;

@@ -54,7 +54,10 @@ class Session {
   send(kind, payload, operation) {
     let belowHighWater;
     try {
-      belowHighWater = this.#native.sendFrame(kind, typeof payload === 'string' ? payload : payload.payload);
+      if (typeof payload === 'string') belowHighWater = this.#native.sendFrame(kind, payload);
+      // A packed frame's parts are copied by the addon now, straight from the values sent.
+      else if (payload.parts !== null) belowHighWater = this.#native.sendParts(kind, payload.parts);
+      else belowHighWater = this.#native.sendFrame(kind, payload.payload);
     } catch (cause) {
       if (cause && cause.code === 'ERR_PROCLET_CHANNEL_CLOSED' && !this.#exited) return false;
       throw errors.fromNative(operation, cause);

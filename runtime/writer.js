@@ -49,6 +49,9 @@ function createWriter(socket) {
   /** Queues one frame; false once `HIGH_WATER_MARK` characters wait (send's return value). */
   function queue(kind, payload, operation) {
     const length = codec.checkSize(payload, kind, operation) || Buffer.byteLength(payload);
+    // A packed frame is copied now: it may be written at the end of the tick, and the values
+    // sent may change before that.
+    if (typeof payload !== 'string') void payload.frame;
     kinds.push(kind);
     texts.push(payload);
     lengths.push(length);

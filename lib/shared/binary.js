@@ -283,9 +283,10 @@ function revive(type, bytes, untrusted) {
 }
 
 /**
- * True when JSON carries `value` exactly as structured clone would (plain objects and arrays
- * without holes, finite numbers other than -0, short strings, booleans, null, no undefined, no
- * object reached twice): 'advanced' then sends it as JSON, the fast path for small messages.
+ * True when this module's encoding carries `value` exactly as structured clone would (plain
+ * objects and arrays without holes, finite numbers other than -0, strings, booleans, null,
+ * binary values, no undefined, no object reached twice): 'advanced' then sends it this way, the
+ * fast path for small messages and for long strings and binary values inside plain objects.
  */
 function jsonExact(value) {
   exactSeen.length = 0;
@@ -296,7 +297,6 @@ const exactSeen = [];
 function exact(value, depth) {
   switch (typeof value) {
     case 'string':
-      return value.length < STRING_SECTION;
     case 'boolean':
       return true;
     case 'number':
@@ -305,6 +305,7 @@ function exact(value, depth) {
       if (value === null) return true;
       if (depth > 16 || exactSeen.length >= 16 || exactSeen.includes(value)) return false;
       exactSeen.push(value);
+      if (binaryType(value) !== undefined) return true;
       const proto = Object.getPrototypeOf(value);
       if (Array.isArray(value)) {
         if (proto !== Array.prototype) return false;

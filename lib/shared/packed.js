@@ -16,8 +16,8 @@
 //                          zero padding between; the payload ends with the last section.
 //
 // Sections start 8-aligned so that a TypedArray can be a view of the received bytes. A sender
-// builds the whole frame in one buffer (the 5-byte frame header first, so the child writes it
-// without another copy): binary values are copied into it once, strings encoded into it once.
+// copies each binary value or long string once: the parent's addon straight from the value
+// (sendParts), the child into the frame it writes (its header first, so nothing is copied again).
 
 const { FrameKind, HEADER_LEN, MAX_PAYLOAD } = require('./protocol');
 const errors = require('./errors');
@@ -31,25 +31,9 @@ const CARRIED = new Set([FrameKind.Message, FrameKind.Event, FrameKind.Call, Fra
 
 const align8 = (n) => (n + 7) & ~7;
 
-/**
- * A frame ready to be queued: `frame` is the whole frame (header space included); the payload
- * is `frame.subarray(HEADER_LEN)`.
- */
-class Packed {
-  constructor(frame) {
-    this.frame = frame;
-  }
+const ZEROS = Buffer.alloc(8);
 
-  get length() {
-    return this.frame.length - HEADER_LEN;
-  }
-
-  get payload() {
-    return this.frame.subarray(HEADER_LEN);
-  }
-}
-
-/** A string section written as Latin-1 (one byte per character: every character is below 256). */
+/** A string section sent as Latin-1 (one byte per character: every character is below U+0100). */
 class Latin1 {
   constructor(text) {
     this.text = text;
@@ -57,38 +41,81 @@ class Latin1 {
 }
 
 /**
- * Builds a PACKED frame. `sections` are strings (written as UTF-8), Latin1 strings,
- * ArrayBufferViews or ArrayBuffers (copied); `lengths[i]` is the byte length of `sections[i]`.
+ * A PACKED frame ready to be queued, as parts: Buffers (views of the values sent: nothing is
+ * copied yet) and Latin-1 strings. The parent's addon copies the parts once, straight from the
+ * values, while `send` runs (`sendParts`); a frame that must outlive the call (queued before
+ * run(), or in the child until the end of the tick) is copied into one buffer first (`frame`),
+ * so that changing a value after sending it never changes what was sent.
+ */
+class Packed {
+  constructor(parts, size) {
+    this.parts = parts;
+    this.size = size;
+    this.whole = null;
+  }
+
+  /** Payload bytes. */
+  get length() {
+    return this.size;
+  }
+
+  /** The whole frame in one buffer, header included (made once). */
+  get frame() {
+    if (this.whole !== null) return this.whole;
+    const frame = Buffer.allocUnsafe(HEADER_LEN + this.size);
+    frame.writeUInt32BE(this.size, 0);
+    frame[4] = FrameKind.Packed;
+    let at = HEADER_LEN;
+    for (const part of this.parts) {
+      if (typeof part === 'string') at += frame.latin1Write(part, at, part.length);
+      else at += part.copy(frame, at);
+    }
+    this.whole = frame;
+    this.parts = null;
+    return frame;
+  }
+
+  /** The payload in one buffer (a view of `frame`). */
+  get payload() {
+    return this.frame.subarray(HEADER_LEN);
+  }
+}
+
+/** The bytes of a binary section, as a Buffer view (no copy). */
+function bytesOf(section) {
+  if (Buffer.isBuffer(section)) return section;
+  if (ArrayBuffer.isView(section)) return Buffer.from(section.buffer, section.byteOffset, section.byteLength);
+  return Buffer.from(section);
+}
+
+/**
+ * Builds a PACKED frame. `sections` are strings (UTF-8), Latin1 strings, ArrayBufferViews or
+ * ArrayBuffers; `lengths[i]` is the byte length of `sections[i]`.
  */
 function pack(kind, format, flags, sections, lengths, operation) {
   const count = sections.length;
-  let size = align8(8 + 4 * count);
+  const tableEnd = align8(8 + 4 * count);
+  let size = tableEnd;
   for (let i = 0; i < count; i++) size = align8(size) + lengths[i];
   if (size > MAX_PAYLOAD) throw errors.tooLarge(operation, size, 'packed data', MAX_PAYLOAD);
-  const frame = Buffer.allocUnsafe(HEADER_LEN + size);
-  frame.writeUInt32BE(size, 0);
-  frame[4] = FrameKind.Packed;
-  const base = HEADER_LEN;
-  frame[base] = kind;
-  frame[base + 1] = format;
-  frame[base + 2] = flags;
-  frame[base + 3] = 0;
-  frame.writeUInt32BE(count, base + 4);
-  let at = align8(8 + 4 * count);
-  frame.fill(0, base + 8 + 4 * count, base + at);
+  const table = Buffer.alloc(tableEnd);
+  table[0] = kind;
+  table[1] = format;
+  table[2] = flags;
+  table.writeUInt32BE(count, 4);
+  const parts = [table];
+  let at = tableEnd;
   for (let i = 0; i < count; i++) {
-    frame.writeUInt32BE(lengths[i], base + 8 + 4 * i);
+    table.writeUInt32BE(lengths[i], 8 + 4 * i);
     const start = align8(at);
-    if (start > at) frame.fill(0, base + at, base + start);
+    if (start > at) parts.push(ZEROS.subarray(0, start - at));
     const section = sections[i];
-    if (typeof section === 'string') frame.write(section, base + start, lengths[i], 'utf8');
-    else if (section instanceof Latin1) frame.latin1Write(section.text, base + start, lengths[i]);
-    else if (section instanceof Uint8Array) frame.set(section, base + start);
-    else if (ArrayBuffer.isView(section)) frame.set(new Uint8Array(section.buffer, section.byteOffset, section.byteLength), base + start);
-    else frame.set(new Uint8Array(section), base + start);
+    if (typeof section === 'string') parts.push(Buffer.from(section, 'utf8'));
+    else if (section instanceof Latin1) parts.push(section.text);
+    else parts.push(bytesOf(section));
     at = start + lengths[i];
   }
-  return new Packed(frame);
+  return new Packed(parts, size);
 }
 
 /**

@@ -15,7 +15,9 @@
 const util = require('util');
 const errors = require('./errors');
 const { pack, FORMAT_V8, FLAG_ERRORS } = require('./packed');
-const { describePath, jsonExact, TYPED } = require('./binary');
+const binary = require('./binary');
+
+const { describePath, jsonExact, TYPED } = binary;
 
 let v8 = null;
 /** The serializer classes, made on first use (the child loads `v8` only in this mode). */
@@ -187,13 +189,14 @@ class Walker {
 }
 
 /**
- * The payload for `value` in 'advanced' mode: its JSON text when JSON carries it exactly, else a
- * Packed frame standing for `kind`. `root` names
+ * The payload for `value` in 'advanced' mode: as 'json' sends it when that carries it exactly
+ * (lib/shared/binary.js), else a Packed frame of format V8 standing for `kind`. `root` names
  * the value in errors (see binary.js's encode). Throws ERR_PROCLET_INVALID_MESSAGE.
  */
 function encode(kind, value, root, operation) {
-  // What JSON carries exactly travels as JSON (MESSAGE, EVENT, ... frames): the small-message fast path.
-  if (jsonExact(value)) return JSON.stringify(value);
+  // What JSON (with its binary and string sections) carries exactly travels that way: the fast
+  // path for small messages (plain JSON frames), long strings and binary values.
+  if (jsonExact(value)) return binary.encode(kind, value, root, operation);
   const { Serializer } = load();
   const walker = new Walker(root, operation);
   walker.walk(value);
