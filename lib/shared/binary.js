@@ -48,7 +48,11 @@ const TYPED = {
 if (typeof Float16Array === 'function') TYPED.Float16Array = Float16Array; // eslint-disable-line no-undef
 const hasOwn = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
 
-/** True when `value` needs the slow path: JSON.stringify alone would not send it faithfully. */
+/**
+ * True when `value` needs the slow path: JSON.stringify alone would not send it faithfully. The
+ * hot path: primitives are checked inline, and a plain object (Object.prototype) can be neither
+ * binary nor have an inherited toJSON, so it costs a prototype read and a for-in.
+ */
 function needsWork(value, depth) {
   switch (typeof value) {
     case 'string':
@@ -61,16 +65,25 @@ function needsWork(value, depth) {
       if (value === null) return false;
       if (depth > SCAN_DEPTH) return true;
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) if (needsWork(value[i], depth + 1)) return true;
+        for (let i = 0; i < value.length; i++) if (itemNeedsWork(value[i], depth)) return true;
         return false;
       }
-      if (ArrayBuffer.isView(value) || typeof value.toJSON === 'function' || util.types.isAnyArrayBuffer(value)) return true;
-      for (const key in value) if (needsWork(value[key], depth + 1)) return true;
+      if (Object.getPrototypeOf(value) !== Object.prototype) {
+        if (ArrayBuffer.isView(value) || typeof value.toJSON === 'function' || util.types.isAnyArrayBuffer(value)) return true;
+      }
+      for (const key in value) if (itemNeedsWork(value[key], depth)) return true;
       return false;
     }
     default:
       return true; // function, symbol, bigint
   }
+}
+
+function itemNeedsWork(item, depth) {
+  const type = typeof item;
+  if (type === 'number' || type === 'boolean' || type === 'undefined') return false;
+  if (type === 'string') return item.length >= STRING_SECTION;
+  return needsWork(item, depth + 1);
 }
 
 /** The type a binary value travels as, or undefined. */
