@@ -315,7 +315,9 @@ class Proclet {
     if (ms > 0) {
       child.startTimer = setTimeout(() => {
         child.failedStart = true;
-        this.#ready.reject(errors.startTimeout(child.pid, ms));
+        const error = errors.startTimeout(child.pid, ms);
+        this.#ready.reject(error);
+        if (child.waiter !== null) child.waiter.reject(error);
         session.kill(SIGNALS.SIGKILL);
       }, ms);
       child.startTimer.unref();
@@ -337,6 +339,8 @@ class Proclet {
       const error = errors.fromNative('a restart', cause);
       const child = { pid: this.#pid, startedAt: now(), ready: false, failedStart: true, startTimer: null, waiter: this.#restartWaiter };
       this.#current = child;
+      // Nothing was sent to it: the calls waiting for a child wait for the next one.
+      this.#queuedCallsFrom = 0;
       this.#childEnded(child, { code: null, signal: null }, [() => this.#emit('error', error)]);
     }
   }
@@ -408,7 +412,7 @@ class Proclet {
     // Only the first child's counts: for the others `ready` has settled already.
     this.#ready.reject(errors.exitedBeforeReady(child.pid, exit));
     if (!child.ready && child.waiter !== null) {
-      child.waiter.reject(errors.exitedBeforeReady(child.pid, exit));
+      child.waiter.reject(errors.exitedBeforeReady(child.pid, exit, 'restart()'));
       if (this.#restartWaiter === child.waiter) this.#restartWaiter = null;
     }
     this.#calls.interrupt(closed, this.#queuedCallsFrom);

@@ -105,9 +105,9 @@ module.exports = {
   invalidOption: (operation, option, value, expected) =>
     makeError(TypeError, 'ERR_PROCLET_INVALID_OPTION', `${operation}: option ${option} must be ${expected}, got ${describeValue(value)}.`),
 
-  /** The child ended before its runtime said READY (`proclet.ready` rejects with this). */
-  exitedBeforeReady: (pid, exit) =>
-    makeError(Error, 'ERR_PROCLET_CHANNEL_CLOSED', `proclet.ready: ${describeEnd(pid, exit)} before it was ready; see the 'error' event for why.`),
+  /** The child ended before its runtime said READY (`proclet.ready` or `restart()` rejects with this). */
+  exitedBeforeReady: (pid, exit, operation = 'proclet.ready') =>
+    makeError(Error, 'ERR_PROCLET_CHANNEL_CLOSED', `${operation}: ${describeEnd(pid, exit)} before it was ready; see the 'error' event for why.`),
 
   startTimeout: (pid, ms) =>
     makeError(Error, 'ERR_PROCLET_START_TIMEOUT', `child process ${pid} did not become ready within ${ms} ms (startTimeout); it has been killed.`),
