@@ -483,7 +483,8 @@ class Proclet {
 
   #drained() {
     this.#drainOwed = false;
-    this.#emit('drain');
+    // (A listener may have stopped the Proclet meanwhile: nothing comes after 'exit'.)
+    if (!this.#finished) this.#emit('drain');
   }
 
   #send(message) {
