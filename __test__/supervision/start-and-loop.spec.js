@@ -1,6 +1,6 @@
 'use strict';
-// The start timeout under supervision, and what keeps the parent's event loop alive between
-// children. Each case runs a fixture script in its own node process.
+// The start timeout under supervision, a restart that cannot spawn, and what keeps the parent's
+// event loop alive between children. Each case runs a fixture script in its own node process.
 
 const { runNode, fixture } = require('../helpers');
 
@@ -47,6 +47,24 @@ describe('startTimeout', () => {
       ['error', 'ERR_PROCLET_RESTART_LIMIT'],
       ['exit', null, 'SIGKILL'],
     ]);
+  });
+});
+
+describe('a restart that cannot spawn', () => {
+  test("is an 'error' and a quick failed end: retried with the growing delay, then given up", async () => {
+    const r = await report('respawn-fails.js', []);
+    expect(r.log).toEqual([
+      'spawn',
+      ['restart', { code: 0, signal: null, restarts: 1, delay: 1 }],
+      ['error', 'ERR_PROCLET_CACHE'],
+      ['restart', { code: null, signal: null, restarts: 2, delay: 2 }],
+      ['error', 'ERR_PROCLET_CACHE'],
+      ['error', 'ERR_PROCLET_RESTART_LIMIT'],
+      ['exit', null, null],
+    ]);
+    expect(r.exit).toEqual({ code: null, signal: null });
+    // No other child ever ran: pid is still the first one's.
+    expect(r.pid).toBe(r.firstPid);
   });
 });
 

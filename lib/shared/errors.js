@@ -146,7 +146,7 @@ module.exports = {
       Error,
       'ERR_PROCLET_RESTART_LIMIT',
       `child process ${pid} ended ${quickEnds} times in a row within minUptime (${options.minUptime} ms) of starting ` +
-        `(the last one ${exit.signal ? `killed by ${exit.signal}` : `with code ${exit.code}`}); proclet gave up after ` +
+        `(the last one ${exit.signal ? `killed by ${exit.signal}` : exit.code === null ? 'could not be spawned' : `with code ${exit.code}`}); proclet gave up after ` +
         `maxRestarts (${options.maxRestarts}) restarts. The 'error' events before this one say why it ended; fix that, ` +
         'or raise maxRestarts or lower minUptime.',
     ),
