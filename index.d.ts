@@ -454,8 +454,10 @@ export interface ParentEvents<ToParent = any> {
    * (`ERR_PROCLET_SPAWN`, `ERR_PROCLET_CACHE`), `ERR_PROCLET_START_TIMEOUT`, protocol violations
    * and a message cut off by the child exiting in the middle of sending it
    * (`ERR_PROCLET_PROTOCOL`), and deaths by a signal proclet did not send
-   * (`ERR_PROCLET_CHILD_KILLED`). Without a listener the error is written to stderr and the
-   * parent carries on.
+   * (`ERR_PROCLET_CHILD_KILLED`), and supervision giving up (`ERR_PROCLET_RESTART_LIMIT`, then
+   * `'exit'`). Under a restart policy each child's failures are reported as they happen; a start
+   * timeout only when no restart follows it. Without a listener the error is written to stderr
+   * and the parent carries on.
    */
   error: (error: ProcletError) => void;
   /**
