@@ -14,7 +14,9 @@ const { reviveThrown } = require('./shared/thrown');
 const sourceBoundary = require('./source');
 const { functionSource, callerFile } = require('./source/function');
 const { mergeChildCoverage } = require('./source/coverage');
-const { SIGNALS, signalNumber, childExecArgv, normalizeOptions } = require('./options');
+const { SIGNALS, signalNumber, childExecArgv, childEnv, normalizeOptions } = require('./options');
+const { isScriptWorker, resolveScript } = require('./script');
+const { ProcletStdio } = require('./stdio');
 const { Session } = require('./session');
 const { ParentChannel } = require('./parent');
 const { ChildHandle } = require('./child-handle');
@@ -54,7 +56,7 @@ function deferred() {
 }
 
 class Proclet {
-  #worker; // { source, method }
+  #worker; // { source, method } | { script } (absolute path)
   #caller;
   #options;
   #state = 'idle'; // 'running' | 'exited'
@@ -81,17 +83,26 @@ class Proclet {
   #startTimer = null;
   /** The final 'exit' was emitted. */
   #finished = false;
+  #stdio;
 
   /**
-   * @param {Function} fn the worker: runs in a new Node.js process, `this` = the child context.
-   * @param {object} [options] `{ wildcard, delimiter, startTimeout }` (README).
+   * @param {Function | string | URL} fn the worker: a function that runs in a new Node.js
+   * process (`this` = the child context), or a module's path or file: URL (a script worker,
+   * resolved from the calling file).
+   * @param {object} [options] API.md section 1 (README).
    */
   constructor(fn, options) {
-    const { source, method, original } = shippedSource(fn, 'new Proclet(fn)');
-    this.#options = normalizeOptions(options);
-    this.#shipped.push({ what: SHIPPED_WORKER, source: original });
-    this.#worker = { source, method };
     this.#caller = callerFile(Proclet);
+    if (isScriptWorker(fn)) {
+      this.#worker = { script: resolveScript(fn, this.#caller) };
+      this.#options = normalizeOptions(options);
+    } else {
+      const { source, method, original } = shippedSource(fn, 'new Proclet(fn)');
+      this.#options = normalizeOptions(options);
+      this.#shipped.push({ what: SHIPPED_WORKER, source: original });
+      this.#worker = { source, method };
+    }
+    this.#stdio = new ProcletStdio(this.#options.stdio, (event, chunk) => this.#emit(event, chunk));
     // `this` in a method the parent exposes: its call's signal.
     const calls = new Calls({
       send: (kind, payload) => this.#write(kind, payload, 'call()'),
@@ -157,6 +168,21 @@ class Proclet {
     return this.#pid;
   }
 
+  /** With `stdio: 'pipe'`: a Writable to the child's stdin (else null). */
+  get stdin() {
+    return this.#stdio.stdin;
+  }
+
+  /** With `stdio: 'pipe'`: a Readable of the child's stdout, for the Proclet's whole life (else null). */
+  get stdout() {
+    return this.#stdio.stdout;
+  }
+
+  /** With `stdio: 'pipe'`: a Readable of the child's stderr (else null). */
+  get stderr() {
+    return this.#stdio.stderr;
+  }
+
   /** Sends a signal to the child (default SIGTERM). False if it is not running. */
   kill(signal = 'SIGTERM') {
     const number = signalNumber(signal);
@@ -180,7 +206,8 @@ class Proclet {
   /** The INIT payload for `run(...args)`; refuses arguments that cannot travel, synchronously. */
   #init(args) {
     const operation = 'run(...args)';
-    const init = `{"caller":${JSON.stringify(this.#caller)},"options":${JSON.stringify({
+    const script = this.#worker.script === undefined ? '' : `"script":${JSON.stringify(this.#worker.script)},`;
+    const init = `{"caller":${JSON.stringify(this.#caller)},${script}"options":${JSON.stringify({
       wildcard: this.#options.wildcard,
       delimiter: this.#options.delimiter,
     })},"id":1,"handlers":${this.#handlers.length},"args":${codec.argsToJson([], args, operation)}}`;
@@ -189,15 +216,21 @@ class Proclet {
   }
 
   #start(init) {
+    const { execArgv, args, cwd, stdio } = this.#options;
     const options = {
       execPath: process.execPath,
-      execArgv: childExecArgv(),
+      execArgv: execArgv === undefined ? childExecArgv() : [...execArgv],
       source: this.#worker.source,
-      method: this.#worker.method,
+      method: this.#worker.method === true,
+      args: [...args],
+      env: childEnv(this.#options),
+      cwd,
+      stdio,
     };
     const session = new Session(options, init, this.#sessionHost());
     this.#session = session;
     this.#pid = session.pid;
+    this.#stdio.attach(session, session.stdinFd);
     if (!this.#referenced) session.setRef(false);
     if (this.#behind.size > 0) session.setPaused(true);
     // Every frame was checked (size, JSON) when it was sent or registered: none can be refused.
@@ -247,6 +280,7 @@ class Proclet {
         }
       },
       drain: () => this.#emit('drain'),
+      output: (index, chunk) => this.#stdio.output(index, chunk),
       protocolError: (detail) => this.#emit('error', errors.protocol(this.#pid, detail)),
       cutOff: (detail, code) => this.#emit('error', errors.cutOff(this.#pid, detail, code)),
       exit: (code, signal, unexpected) => {
@@ -268,6 +302,7 @@ class Proclet {
   #ended(code, signal) {
     clearTimeout(this.#startTimer);
     this.#session = null;
+    this.#stdio.detach();
     this.#state = 'exited';
     this.#exit = { code, signal };
     const pid = this.#pid;
@@ -280,6 +315,7 @@ class Proclet {
 
   #finish(code, signal) {
     this.#finished = true;
+    this.#stdio.end();
     try {
       this.#emit('exit', code, signal);
     } finally {

@@ -34,6 +34,7 @@ function readFrameSync(kind) {
   return readExactlySync(header.readUInt32BE(0)).toString('utf8');
 }
 
+/** `factory`: the function worker's, or null for a script worker (INIT names its file). */
 function start(factory, method) {
   const { init, handlers: shipped } = handshake();
   // The reader's callbacks reach the handlers, made below, only when frames arrive.
@@ -104,7 +105,8 @@ function start(factory, method) {
   }
 
   for (const handler of shipped) handlers.add(handler);
-  handlers.runWorker(factory, method, init.args);
+  if (factory === null) handlers.runScript(init.script, init.args);
+  else handlers.runWorker(factory, method, init.args);
 }
 
 module.exports = { start };
