@@ -133,7 +133,7 @@ impl LoopChannel {
       if output.pipe.is_ended() {
         output.close();
       }
-      (!bytes.is_empty()).then(|| Event::Output(output.pipe.stream, bytes))
+      (!bytes.is_empty()).then_some(Event::Output(output.pipe.stream, bytes))
     };
     if let Some(event) = event {
       self.deliver(vec![event]);
