@@ -79,6 +79,19 @@ test('options are copied at construction: later changes to the arrays and object
   expect(message.env).toEqual({ A: '1' });
 });
 
+test('a cwd that is gone by run() is an ERR_PROCLET_SPAWN error naming it, then the exit', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proclet-gone-'));
+  const p = track(new Proclet(report, { cwd: dir }));
+  fs.rmdirSync(dir);
+  const errors = [];
+  p.parent.on('error', (e) => errors.push(e));
+  p.run();
+  expect(await p.exited).toEqual({ code: null, signal: null });
+  expect(errors.map((e) => e.code)).toEqual(['ERR_PROCLET_SPAWN']);
+  expect(errors[0].message).toContain(`in ${dir}`);
+  await expect(p.ready).rejects.toThrow(expect.objectContaining({ code: 'ERR_PROCLET_SPAWN' }));
+});
+
 describe('invalid options are a TypeError ERR_PROCLET_INVALID_OPTION naming the option and what it must be', () => {
   const file = path.join(__dirname, 'options.spec.js');
   test.each([

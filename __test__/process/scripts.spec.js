@@ -89,6 +89,32 @@ test('child.on handlers and exposed methods from the parent work with a script w
   expect((await p.exited).signal).toBe('SIGTERM');
 });
 
+test('a module that throws while loading, or does not parse, is the child\'s uncaught error: exit code 1', async () => {
+  const cjs = await outcomeOf(track(new Proclet('./fixtures/top-level-throw.cjs')));
+  expect(cjs.exit.code).toBe(1);
+  expect(cjs.errors.map((e) => [e.name, e.message])).toEqual([['TypeError', 'broken at load']]);
+  expect(cjs.errors[0].stack).toContain(path.join(fixtures, 'top-level-throw.cjs'));
+  const esm = await outcomeOf(track(new Proclet('./fixtures/syntax-error.mjs')));
+  expect(esm.exit.code).toBe(1);
+  expect(esm.errors.map((e) => e.name)).toEqual(['SyntaxError']);
+});
+
+test('an ES module without a default export runs (top-level await included) and shipped handlers serve it', async () => {
+  const p = track(new Proclet('./fixtures/plain.mjs'));
+  p.child.on('ping', function (n) {
+    this.send(n + 1);
+  });
+  p.child.on('finish', function () {
+    this.close(0);
+  });
+  const got = nextMessages(p, 1);
+  p.run();
+  p.child.emit('ping', 41);
+  expect(await got).toEqual([42]);
+  p.child.emit('finish');
+  expect(await p.exited).toEqual({ code: 0, signal: null });
+});
+
 test('a missing file is a TypeError at construction, naming the module and where it was looked for', () => {
   for (const worker of ['./fixtures/missing.js', 'console.log(1)', pathToFileURL(path.join(fixtures, 'missing.mjs')), 'no-such-package-anywhere']) {
     let thrown;
