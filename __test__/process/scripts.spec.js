@@ -128,6 +128,7 @@ test('a missing file is a TypeError at construction, naming the module and where
     expect(thrown.message).toMatch(/^proclet: new Proclet\(worker\): no worker module /);
     expect(thrown.message).toContain(JSON.stringify(String(worker)));
     expect(thrown.message).toContain(__filename);
+    expect(thrown.message).toContain('a string names a module file; to run code, pass a function');
   }
 });
 

@@ -172,7 +172,7 @@ module.exports = {
       'ERR_PROCLET_WORKER_NOT_FOUND',
       `${operation}: no worker module ${JSON.stringify(specifier)} from ${from} ` +
         "(a relative path is resolved from the file that calls new Proclet(), like require.resolve(); not from the working directory). " +
-        'Check the path, or pass an absolute path or a file: URL.',
+        'Check the path, or pass an absolute path or a file: URL (a string names a module file; to run code, pass a function).',
       cause ? { cause } : undefined,
     ),
 
