@@ -2,6 +2,7 @@
 // Script workers (API.md section 1): a module file instead of a function, resolved from the
 // calling file, CommonJS or ES module, loaded by the child from its own file.
 
+const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { pathToFileURL } = require('url');
@@ -144,6 +145,20 @@ test("a throw in a script worker has the file's own stack: its path and line", a
   expect(errors).toHaveLength(1);
   expect(errors[0].message).toBe('thrown in a script worker');
   expect(errors[0].stack.split('\n')[1]).toContain(`${path.join(fixtures, 'throws.js')}:5:`);
+});
+
+test("V8 coverage of a script worker is reported for the worker's own file", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proclet-v8-coverage-'));
+  try {
+    const p = track(new Proclet('./fixtures/report.js', { env: { ...process.env, NODE_V8_COVERAGE: dir } }));
+    const { exit } = await outcomeOf(p);
+    expect(exit.code).toBe(0);
+    const urls = fs.readdirSync(dir).flatMap((file) => JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')).result.map((entry) => entry.url));
+    const own = urls.find((url) => url === pathToFileURL(path.join(fixtures, 'report.js')).href);
+    expect(own).toBeDefined();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('relative to the calling file, not the working directory (CommonJS and ES module callers)', async () => {
