@@ -132,6 +132,31 @@ mod tests {
   }
 
   #[test]
+  fn output_becomes_buffers_and_survives_a_violation() {
+    let (batch, violation) = Batch::from_events(vec![
+      Event::Output(OutputStream::Stdout, b"out".to_vec()),
+      frame(FrameKind::Message, b"\xff"),
+      Event::Output(OutputStream::Stderr, b"err".to_vec()),
+      Event::Exit(ExitStatus {
+        code: Some(0),
+        signal: None,
+      }),
+    ]);
+    assert_eq!(violation, Some(ProtocolError::InvalidUtf8));
+    assert_eq!(
+      batch.kinds,
+      vec![
+        ChannelEvent::Stdout as u32,
+        ChannelEvent::ProtocolError as u32,
+        ChannelEvent::Stderr as u32,
+        ChannelEvent::Exit as u32
+      ]
+    );
+    assert!(matches!(&batch.payloads[0], Payload::Bytes(b) if b == b"out"));
+    assert!(matches!(&batch.payloads[2], Payload::Bytes(b) if b == b"err"));
+  }
+
+  #[test]
   fn invalid_utf8_ends_the_batch_but_not_the_exit() {
     let (batch, violation) = Batch::from_events(vec![
       frame(FrameKind::Message, b"1"),
