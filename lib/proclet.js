@@ -20,7 +20,9 @@ const { reviveThrown } = require('./shared/thrown');
 const sourceBoundary = require('./source');
 const { functionSource, callerFile } = require('./source/function');
 const { mergeChildCoverage } = require('./source/coverage');
-const { SIGNALS, signalNumber, childExecArgv, normalizeOptions, stopTimeout } = require('./options');
+const { SIGNALS, signalNumber, childExecArgv, childEnv, normalizeOptions, stopTimeout } = require('./options');
+const { isScriptWorker, resolveScript } = require('./script');
+const { ProcletStdio } = require('./stdio');
 const { Session } = require('./session');
 const { RestartPolicy } = require('./restart-policy');
 const { ParentChannel } = require('./parent');
@@ -78,7 +80,7 @@ function deferred() {
 }
 
 class Proclet {
-  #worker; // { source, method }
+  #worker; // { source, method } | { script } (absolute path)
   #caller;
   #options;
   #state = 'idle'; // 'running' | 'waiting' | 'exited' (see the top of this file)
@@ -129,18 +131,27 @@ class Proclet {
   #restartWaiter = null;
   /** The final 'exit' was emitted. */
   #finished = false;
+  #stdio;
 
   /**
-   * @param {Function} fn the worker: runs in a new Node.js process, `this` = the child context.
-   * @param {object} [options] see README (Options, Supervision).
+   * @param {Function | string | URL} fn the worker: a function that runs in a new Node.js
+   * process (`this` = the child context), or a module's path or file: URL (a script worker,
+   * resolved from the calling file).
+   * @param {object} [options] API.md section 1 (README: Options, Supervision).
    */
   constructor(fn, options) {
-    const { source, method, original } = shippedSource(fn, 'new Proclet(fn)');
-    this.#options = normalizeOptions(options);
-    this.#policy = new RestartPolicy(this.#options);
-    this.#shipped.push({ what: SHIPPED_WORKER, source: original });
-    this.#worker = { source, method };
     this.#caller = callerFile(Proclet);
+    if (isScriptWorker(fn)) {
+      this.#worker = { script: resolveScript(fn, this.#caller) };
+      this.#options = normalizeOptions(options);
+    } else {
+      const { source, method, original } = shippedSource(fn, 'new Proclet(fn)');
+      this.#options = normalizeOptions(options);
+      this.#shipped.push({ what: SHIPPED_WORKER, source: original });
+      this.#worker = { source, method };
+    }
+    this.#policy = new RestartPolicy(this.#options);
+    this.#stdio = new ProcletStdio(this.#options.stdio, (event, chunk) => this.#emit(event, chunk));
     // `this` in a method the parent exposes: its call's signal.
     const calls = new Calls({
       send: (kind, payload) => this.#write(kind, payload, 'call()'),
@@ -204,6 +215,21 @@ class Proclet {
   /** The current child's process id (the last one's while a restart is pending), once `run()` has been called. */
   get pid() {
     return this.#pid;
+  }
+
+  /** With `stdio: 'pipe'`: a Writable to the child's stdin (else null). */
+  get stdin() {
+    return this.#stdio.stdin;
+  }
+
+  /** With `stdio: 'pipe'`: a Readable of the child's stdout, for the Proclet's whole life (else null). */
+  get stdout() {
+    return this.#stdio.stdout;
+  }
+
+  /** With `stdio: 'pipe'`: a Readable of the child's stderr (else null). */
+  get stderr() {
+    return this.#stdio.stderr;
   }
 
   /** Sends a signal to the current child (default SIGTERM). False if none is running. */
@@ -274,7 +300,8 @@ class Proclet {
 
   /** The INIT payload of the next child: the handlers it is about to receive, the run() arguments. */
   #init() {
-    return `{"caller":${JSON.stringify(this.#caller)},"options":${JSON.stringify({
+    const script = this.#worker.script === undefined ? '' : `"script":${JSON.stringify(this.#worker.script)},`;
+    return `{"caller":${JSON.stringify(this.#caller)},${script}"options":${JSON.stringify({
       wildcard: this.#options.wildcard,
       delimiter: this.#options.delimiter,
     })},"id":1,"handlers":${this.#handlers.length},"args":${this.#argsJson}}`;
@@ -282,11 +309,16 @@ class Proclet {
 
   /** Starts a child: INIT, the handlers, what was sent meanwhile. Throws ERR_PROCLET_SPAWN / CACHE. */
   #spawn() {
+    const { execArgv, args, cwd, stdio } = this.#options;
     const options = {
       execPath: process.execPath,
-      execArgv: childExecArgv(),
+      execArgv: execArgv === undefined ? childExecArgv() : [...execArgv],
       source: this.#worker.source,
-      method: this.#worker.method,
+      method: this.#worker.method === true,
+      args: [...args],
+      env: childEnv(this.#options),
+      cwd,
+      stdio,
     };
     const child = { pid: undefined, startedAt: now(), ready: false, failedStart: false, startTimer: null, waiter: this.#restartWaiter };
     const session = new Session(options, this.#init(), this.#sessionHost(child));
@@ -295,6 +327,7 @@ class Proclet {
     this.#current = child;
     this.#pid = session.pid;
     this.#queuedCallsFrom = Infinity;
+    this.#stdio.attach(session, session.stdinFd);
     if (!this.#referenced) session.setRef(false);
     if (this.#behind.size > 0) session.setPaused(true);
     // Every frame was checked (size, JSON) when it was sent or registered: none can be refused.
@@ -390,6 +423,7 @@ class Proclet {
         }
       },
       drain: () => this.#drained(),
+      output: (index, chunk) => this.#stdio.output(index, chunk),
       protocolError: (detail) => this.#emit('error', errors.protocol(child.pid, detail)),
       cutOff: (detail, code) => this.#emit('error', errors.cutOff(child.pid, detail, code)),
       exit: (code, signal, unexpected) => {
@@ -406,6 +440,7 @@ class Proclet {
     clearTimeout(this.#killTimer);
     this.#killTimer = null;
     this.#session = null;
+    this.#stdio.detach();
     this.#current = null;
     this.#lastExit = exit;
     const closed = (operation) => errors.channelClosed(operation, child.pid, exit);
@@ -468,6 +503,7 @@ class Proclet {
 
   #finish(code, signal) {
     this.#finished = true;
+    this.#stdio.end();
     try {
       this.#emit('exit', code, signal);
     } finally {

@@ -40,13 +40,16 @@ class Session {
    * Spawns the child and sends INIT (JSON text) first. `host` receives: ready(), message(value),
    * event(name, args), call(array), result(array), cancel(array), error(thrown data),
    * coverage(report), drain(), protocolError(detail), cutOff(detail, code),
-   * exit(code, signal, unexpected).
+   * output(index, chunk) (0 stdout, 1 stderr; Buffers, with `stdio: 'pipe'`),
+   * exit(code, signal, unexpected). `stdinFd`: the descriptor of the child's stdin pipe, owned by
+   * the caller (null without one).
    * Throws the addon's ERR_PROCLET_CACHE / ERR_PROCLET_SPAWN.
    */
   constructor(options, init, host) {
     this.#host = host;
     this.#native = new NativeSession(options, (kinds, payloads, ints) => this.#dispatch(kinds, payloads, ints));
     this.pid = this.#native.pid;
+    this.stdinFd = this.#native.takeStdin();
     this.send(FrameKind.Init, init, 'run()');
   }
 
@@ -116,6 +119,11 @@ class Session {
     const sent = this.#native.kill(number);
     if (sent && number !== 0) this.#signalled = true;
     return sent;
+  }
+
+  /** Stops (true) or resumes (false) reading the child's stdout (0) or stderr (1) pipe. */
+  setOutputPaused(index, paused) {
+    if (!this.#exited) this.#native.setOutputPaused(index, paused);
   }
 
   setRef(referenced) {
@@ -200,6 +208,13 @@ class Session {
       }
       case ChannelEvent.ProtocolError:
         this.#fail(payload);
+        break;
+      // The child's own output, not the protocol: delivered even after a violation.
+      case ChannelEvent.Stdout:
+        this.#host.output(0, payload);
+        break;
+      case ChannelEvent.Stderr:
+        this.#host.output(1, payload);
         break;
       case ChannelEvent.CutOff:
         if (!this.#failed) this.#cutOff = payload;

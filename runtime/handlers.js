@@ -210,7 +210,36 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
       factory = vm.compileFunction(`return ${factorySource}`, [], { filename: callerFile, importModuleDynamically: loader })();
     }
     lifetime.started();
-    const worker = materialize(factory, method, 'new Proclet(fn)');
+    call(materialize(factory, method, 'new Proclet(fn)'), args);
+  }
+
+  /**
+   * Runs a script worker (runtime/script.js): loads the module and calls its exported function,
+   * if it has one, with `args`. The child stays alive while an ES module loads.
+   */
+  function runScript(file, args) {
+    const { loadScript } = require('./script');
+    let loading = false;
+    const run = (worker) => {
+      if (loading) lifetime.hold(-1);
+      loading = false;
+      lifetime.started();
+      if (worker !== null) call(worker, args);
+    };
+    const imported = loadScript(file, run);
+    if (imported !== undefined) {
+      loading = true;
+      lifetime.hold(1);
+      imported.then(undefined, (error) => {
+        if (loading) lifetime.hold(-1);
+        loading = false;
+        lifetime.fatal(error, 'uncaughtException');
+      });
+    }
+  }
+
+  /** Calls the worker with `this` = the context; a returned promise that rejects is fatal. */
+  function call(worker, args) {
     const result = worker.apply(context, args);
     if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
       result.then(undefined, (error) => lifetime.fatal(error, 'unhandledRejection'));
@@ -222,7 +251,7 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     context = value;
   }
 
-  return { registry, add, dispatch, dispatchMessage, runWorker, bind, stop };
+  return { registry, add, dispatch, dispatchMessage, runWorker, runScript, bind, stop };
 }
 
 // Dynamic import(): resolved from the file that created the Proclet, like require(). A source

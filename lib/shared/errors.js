@@ -190,6 +190,17 @@ module.exports = {
     return error;
   },
 
+  /** A script worker that require.resolve cannot find from the file that created the Proclet. */
+  workerNotFound: (operation, specifier, from, cause) =>
+    makeError(
+      TypeError,
+      'ERR_PROCLET_WORKER_NOT_FOUND',
+      `${operation}: no worker module ${JSON.stringify(specifier)} from ${from} ` +
+        "(a relative path is resolved from the file that calls new Proclet(), like require.resolve(); not from the working directory). " +
+        'Check the path, or pass an absolute path or a file: URL (a string names a module file; to run code, pass a function).',
+      cause ? { cause } : undefined,
+    ),
+
   notAFunction: (operation) =>
     makeError(TypeError, 'ERR_PROCLET_INVALID_FUNCTION', `${operation}: the function source did not evaluate to a function in the child.`),
 
