@@ -4,7 +4,7 @@
 
 const fs = require('fs');
 const path = require('path');
-const { track, endAll, runNode, Proclet } = require('../helpers');
+const { track, endAll, runNode, alive, Proclet } = require('../helpers');
 
 afterEach(endAll);
 
@@ -18,6 +18,14 @@ function text(readable) {
     readable.on('data', (chunk) => chunks.push(chunk));
     readable.on('end', () => resolve(Buffer.concat(chunks).toString()));
     readable.on('error', reject);
+  });
+}
+
+/** Resolves once `condition()` holds, checking on each turn of the event loop. */
+function waitUntil(condition) {
+  return new Promise((resolve) => {
+    const check = () => (condition() ? resolve() : setImmediate(check));
+    check();
   });
 }
 
@@ -116,10 +124,7 @@ test('a stream that is not read holds the child back instead of buffering withou
   p.run(size);
   await p.ready;
   // The child cannot finish while nobody reads: wait until its pipe and our stream are full.
-  await new Promise((resolve) => {
-    const check = () => (stdout.readableLength >= stdout.readableHighWaterMark ? resolve() : setImmediate(check));
-    check();
-  });
+  await waitUntil(() => stdout.readableLength >= stdout.readableHighWaterMark);
   expect(written).toBe(false);
   expect(stdout.readableLength).toBeLessThan(size);
   const all = await text(stdout);
@@ -146,4 +151,10 @@ test('pipes leave no file descriptor open, and do not keep the parent alive', as
   const result = await runNode([script]);
   expect(result).toMatchObject({ code: 0, hung: false, stderr: '' });
   expect(result.stdout).toBe('child said: hello\nexit 0\n');
+
+  const unref = await runNode([path.join(__dirname, 'fixtures', 'pipe-unref.js')]);
+  expect(unref).toMatchObject({ code: 0, hung: false, stderr: '' });
+  const [, pid] = unref.stdout.match(/^child (\d+) is writing\n$/);
+  // The child ends with its parent (PR_SET_PDEATHSIG).
+  await waitUntil(() => !alive(Number(pid)));
 });
