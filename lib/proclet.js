@@ -86,7 +86,11 @@ class Proclet {
   #state = 'idle'; // 'running' | 'waiting' | 'exited' (see the top of this file)
   /** The current child's session, or null while none runs. */
   #session = null;
-  /** The current child: `{ pid, startedAt, ready, failedStart, startTimer, waiter }`, or null. */
+  /**
+   * The current child, or null: `{ pid, startedAt, ready, startTimer, waiter, timedOut (killed
+   * for startTimeout), failedStart (timed out, or could not be spawned: a quick end however long
+   * it took) }`.
+   */
   #current = null;
   /** The current (or last) child's pid. */
   #pid = undefined;
@@ -320,7 +324,7 @@ class Proclet {
       cwd,
       stdio,
     };
-    const child = { pid: undefined, startedAt: now(), ready: false, failedStart: false, startTimer: null, waiter: this.#restartWaiter };
+    const child = { pid: undefined, startedAt: now(), ready: false, timedOut: false, failedStart: false, startTimer: null, waiter: this.#restartWaiter };
     const session = new Session(options, this.#init(), this.#sessionHost(child));
     child.pid = session.pid;
     this.#session = session;
@@ -347,6 +351,7 @@ class Proclet {
     const ms = this.#options.startTimeout;
     if (ms > 0) {
       child.startTimer = setTimeout(() => {
+        child.timedOut = true;
         child.failedStart = true;
         const error = errors.startTimeout(child.pid, ms);
         this.#ready.reject(error);
@@ -370,7 +375,7 @@ class Proclet {
       // Could not spawn (file descriptors or memory ran out, the cache directory is gone): a
       // quick failed end, so the policy retries with growing delays, then gives up.
       const error = errors.fromNative('a restart', cause);
-      const child = { pid: this.#pid, startedAt: now(), ready: false, failedStart: true, startTimer: null, waiter: this.#restartWaiter };
+      const child = { pid: this.#pid, startedAt: now(), ready: false, timedOut: false, failedStart: true, startTimer: null, waiter: this.#restartWaiter };
       this.#current = child;
       // Nothing was sent to it: the calls waiting for a child wait for the next one.
       this.#queuedCallsFrom = 0;
@@ -473,8 +478,10 @@ class Proclet {
       inOrder(steps);
       return;
     }
-    if (next.action === 'give-up') steps.push(() => this.#emit('error', errors.restartLimit(child.pid, next.quickEnds, this.#options, exit)));
-    else if (child.failedStart && child.pid !== undefined && !child.ready) {
+    if (next.action === 'give-up') {
+      steps.push(() => this.#emit('error', errors.restartLimit(child.pid, next.quickEnds, this.#options, exit)));
+    } else if (child.timedOut) {
+      // Its READY may have been on its way when the timer fired: it was killed for the timeout all the same.
       steps.push(() => this.#emit('error', errors.startTimeout(child.pid, this.#options.startTimeout)));
     }
     this.#final(exit, steps);
