@@ -28,6 +28,7 @@ const EXAMPLES = {
     'wait: ERR_PROCLET_CHANNEL_CLOSED',
     "exited: { code: null, signal: 'SIGTERM' }",
   ],
+  'script-workers.js': ['done: cat.png@640', "child's stdout: resizing cat.png to 640 (--fast, MODE=thumbnail)", 'exit null SIGTERM'],
   'lifecycle.js': [
     'ready',
     'ERR_PROCLET_ALREADY_STARTED',
@@ -39,6 +40,8 @@ const EXAMPLES = {
     'ready: ERR_PROCLET_CHANNEL_CLOSED',
     "exited: { code: null, signal: 'SIGKILL' }",
   ],
+  'supervision.js': ['child: up', 'restart #1 after code 1, in 50 ms', 'child: up', 'restart #2 after code 1, in 100 ms', 'child: up', 'exit 0 null'],
+  'stopping.js': ['child: closing connections', 'child: closed', 'stopped: { code: 0, signal: null }', "stopped: { code: null, signal: 'SIGKILL' }"],
 };
 
 describe.each(Object.entries(EXAMPLES))('examples/%s', (name, lines) => {

@@ -11,6 +11,9 @@ const errors = require('./shared/errors');
 const { SIGNALS, signalName } = require('./options');
 const { RESERVED_FROM_CHILD } = require('./shared/emitter');
 
+/** The EVENT payload of a graceful stop request (docs/protocol.md). */
+const STOP_REQUEST = JSON.stringify(['stop']);
+
 class Session {
   #native;
   #host;
@@ -28,6 +31,8 @@ class Session {
   /** The stream ended inside a frame: reported with the exit, once it says how the child ended. */
   #cutOff = null;
   #exited = false;
+  /** The channel refused a frame: the child is going, its exit is on its way. */
+  #closed = false;
   /** `[resolve, reject]` of `flushed()` promises waiting for the queue to empty. */
   #flushWaiters = [];
 
@@ -35,13 +40,16 @@ class Session {
    * Spawns the child and sends INIT (JSON text) first. `host` receives: ready(), message(value),
    * event(name, args), call(array), result(array), cancel(array), error(thrown data),
    * coverage(report), drain(), protocolError(detail), cutOff(detail, code),
-   * exit(code, signal, unexpected).
+   * output(index, chunk) (0 stdout, 1 stderr; Buffers, with `stdio: 'pipe'`),
+   * exit(code, signal, unexpected). `stdinFd`: the descriptor of the child's stdin pipe, owned by
+   * the caller (null without one).
    * Throws the addon's ERR_PROCLET_CACHE / ERR_PROCLET_SPAWN.
    */
   constructor(options, init, host) {
     this.#host = host;
     this.#native = new NativeSession(options, (kinds, payloads, ints) => this.#dispatch(kinds, payloads, ints));
     this.pid = this.#native.pid;
+    this.stdinFd = this.#native.takeStdin();
     this.send(FrameKind.Init, init, 'run()');
   }
 
@@ -59,7 +67,10 @@ class Session {
       else if (payload.parts !== null) belowHighWater = this.#native.sendParts(kind, payload.parts);
       else belowHighWater = this.#native.sendFrame(kind, payload.payload);
     } catch (cause) {
-      if (cause && cause.code === 'ERR_PROCLET_CHANNEL_CLOSED' && !this.#exited) return false;
+      if (cause && cause.code === 'ERR_PROCLET_CHANNEL_CLOSED' && !this.#exited) {
+        this.#closed = true;
+        return false;
+      }
       throw errors.fromNative(operation, cause);
     }
     if (!this.#flushScheduled) {
@@ -67,6 +78,22 @@ class Session {
       process.nextTick(this.#flush);
     }
     return belowHighWater;
+  }
+
+  /** False once a frame was refused (the child's channel closed) or the child exited: nothing sent reaches it. */
+  get open() {
+    return !this.#closed && !this.#exited;
+  }
+
+  /**
+   * Asks the child to stop gracefully, at once: an EVENT frame named 'stop' (a name
+   * `child.emit` refuses, so only this sends it). The runtime runs its 'stop' handlers, awaits
+   * what they return, then closes (runtime/handlers.js).
+   */
+  requestStop() {
+    if (!this.open) return;
+    this.send(FrameKind.Event, STOP_REQUEST, 'stop()');
+    this.#native.flush();
   }
 
   /** Writes what is queued now, without waiting for the end of the tick (which it ends). */
@@ -95,6 +122,11 @@ class Session {
     const sent = this.#native.kill(number);
     if (sent && number !== 0) this.#signalled = true;
     return sent;
+  }
+
+  /** Stops (true) or resumes (false) reading the child's stdout (0) or stderr (1) pipe. */
+  setOutputPaused(index, paused) {
+    if (!this.#exited) this.#native.setOutputPaused(index, paused);
   }
 
   setRef(referenced) {
@@ -182,6 +214,13 @@ class Session {
       }
       case ChannelEvent.ProtocolError:
         this.#fail(payload);
+        break;
+      // The child's own output, not the protocol: delivered even after a violation.
+      case ChannelEvent.Stdout:
+        this.#host.output(0, payload);
+        break;
+      case ChannelEvent.Stderr:
+        this.#host.output(1, payload);
         break;
       case ChannelEvent.CutOff:
         if (!this.#failed) this.#cutOff = payload;

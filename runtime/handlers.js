@@ -130,6 +130,48 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     }
   }
 
+  // A graceful stop (the parent's stop() or restart()): the 'stop' handlers run (and `onAny`
+  // ones, which see every event), what they return is awaited, then the child closes with
+  // code 0, delivering everything it sent. A handler may close with another code itself; one
+  // that throws or rejects is an uncaught error (exit code 1). With no handler, the child closes
+  // at once. The parent sends SIGKILL if this takes longer than its kill timeout.
+  let stopping = false;
+  function stop() {
+    if (stopping || lifetime.closing) return;
+    stopping = true;
+    const waits = [];
+    const run = (handler, args) => {
+      let result;
+      try {
+        result = handler.apply(context, args);
+      } catch (error) {
+        lifetime.handlerThrew(error);
+        return;
+      }
+      if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {
+        waits.push(Promise.resolve(result).then(undefined, (error) => lifetime.fatal(error, 'unhandledRejection')));
+      }
+    };
+    for (const handler of table.anyListeners) {
+      run(handler, ['stop', FROM_PARENT]);
+      if (lifetime.closing) return;
+    }
+    for (const handler of table.listenersFor('stop')) {
+      run(handler, [FROM_PARENT]);
+      if (lifetime.closing) return;
+    }
+    if (waits.length === 0) {
+      lifetime.shutdown(0);
+      return;
+    }
+    // Alive while the handlers finish, whatever else holds the loop.
+    lifetime.hold(1);
+    Promise.all(waits).then(() => {
+      lifetime.hold(-1);
+      lifetime.shutdown(0);
+    });
+  }
+
   function invoke(handler, args) {
     try {
       handler.apply(context, args);
@@ -168,7 +210,36 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
       factory = vm.compileFunction(`return ${factorySource}`, [], { filename: callerFile, importModuleDynamically: loader })();
     }
     lifetime.started();
-    const worker = materialize(factory, method, 'new Proclet(fn)');
+    call(materialize(factory, method, 'new Proclet(fn)'), args);
+  }
+
+  /**
+   * Runs a script worker (runtime/script.js): loads the module and calls its exported function,
+   * if it has one, with `args`. The child stays alive while an ES module loads.
+   */
+  function runScript(file, args) {
+    const { loadScript } = require('./script');
+    let loading = false;
+    const run = (worker) => {
+      if (loading) lifetime.hold(-1);
+      loading = false;
+      lifetime.started();
+      if (worker !== null) call(worker, args);
+    };
+    const imported = loadScript(file, run);
+    if (imported !== undefined) {
+      loading = true;
+      lifetime.hold(1);
+      imported.then(undefined, (error) => {
+        if (loading) lifetime.hold(-1);
+        loading = false;
+        lifetime.fatal(error, 'uncaughtException');
+      });
+    }
+  }
+
+  /** Calls the worker with `this` = the context; a returned promise that rejects is fatal. */
+  function call(worker, args) {
     const result = worker.apply(context, args);
     if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
       result.then(undefined, (error) => lifetime.fatal(error, 'unhandledRejection'));
@@ -180,7 +251,7 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     context = value;
   }
 
-  return { registry, add, dispatch, dispatchMessage, runWorker, bind };
+  return { registry, add, dispatch, dispatchMessage, runWorker, runScript, bind, stop };
 }
 
 // Dynamic import(): resolved from the file that created the Proclet, like require(). A source

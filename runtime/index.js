@@ -6,7 +6,8 @@
 // parent's INIT frame (the caller's file, the run() arguments, the options, how many handlers
 // follow) and the HANDLER frames of what was registered before run(), synchronously: the parent
 // wrote them right after spawning, so a cold start waits for nothing, the handlers are installed
-// before the worker runs, and the worker still starts in the script's first tick. process.argv stays [node, script]: nothing of proclet's travels there.
+// before the worker runs, and the worker still starts in the script's first tick. Nothing of
+// proclet's travels in argv or the environment: process.argv.slice(2) is the user's `args`.
 
 const net = require('net');
 const { FrameKind, HEADER_LEN } = require('../lib/shared/protocol');
@@ -43,6 +44,7 @@ function readFrameSync(kind, bytes = false) {
   return bytes ? payload : payload.toString('utf8');
 }
 
+/** `factory`: the function worker's, or null for a script worker (INIT names its file). */
 function start(factory, method) {
   const { init, handlers: shipped } = handshake();
   // The reader's callbacks reach the handlers, made below, only when frames arrive.
@@ -90,7 +92,9 @@ function start(factory, method) {
         break;
       case FrameKind.Event: {
         const [event, ...args] = JSON.parse(payload);
-        handlers.dispatch(event, args);
+        // 'stop' is reserved: only the parent's stop() and restart() send it (lib/session.js).
+        if (event === 'stop') handlers.stop();
+        else handlers.dispatch(event, args);
         break;
       }
       case FrameKind.Call:
@@ -137,7 +141,8 @@ function start(factory, method) {
   }
 
   for (const handler of shipped) handlers.add(handler);
-  handlers.runWorker(factory, method, init.args);
+  if (factory === null) handlers.runScript(init.script, init.args);
+  else handlers.runWorker(factory, method, init.args);
 }
 
 module.exports = { start };

@@ -181,15 +181,22 @@ pub enum ChannelEvent {
   /// The stream ended inside a frame: the child exited (or was killed) while writing it. Not a
   /// violation proclet killed for; the payload says how much arrived. Right before `Exit`.
   CutOff = 0x104,
+  /// Bytes the child wrote to its stdout (`stdio: 'pipe'`), as a Buffer. Every byte the child
+  /// wrote comes before `Exit`.
+  Stdout = 0x105,
+  /// Bytes the child wrote to its stderr, like `Stdout`.
+  Stderr = 0x106,
 }
 
 impl ChannelEvent {
-  pub const ALL: [ChannelEvent; 5] = [
+  pub const ALL: [ChannelEvent; 7] = [
     ChannelEvent::Drain,
     ChannelEvent::ProtocolError,
     ChannelEvent::Exit,
     ChannelEvent::Written,
     ChannelEvent::CutOff,
+    ChannelEvent::Stdout,
+    ChannelEvent::Stderr,
   ];
 
   pub fn name(&self) -> &'static str {
@@ -199,6 +206,8 @@ impl ChannelEvent {
       ChannelEvent::Exit => "Exit",
       ChannelEvent::Written => "Written",
       ChannelEvent::CutOff => "CutOff",
+      ChannelEvent::Stdout => "Stdout",
+      ChannelEvent::Stderr => "Stderr",
     }
   }
 }
