@@ -40,7 +40,7 @@
 // Every word of the text, in code or not: the first look (see above).
 const WORD = /[A-Za-z_$][\w$]*/g;
 // Nothing below applies to a source without one of these (most hand-written functions).
-const MAY_BE_COMPILED = /_|void 0|regeneratorRuntime|\.apply\(/;
+const MAY_BE_COMPILED = /_|void 0|regeneratorRuntime|\.apply\(|\bexports\b/;
 
 let helperTables;
 function helpers() {
@@ -220,31 +220,47 @@ function babelName(word) {
 /** Whether preludeFor could act on a source that names `word` (the first look; see the top). */
 function mayNeedPrelude(word) {
   if (!(word.startsWith('_') || word.startsWith('templateObject_') || word === 'regeneratorRuntime' || word.startsWith('tslib'))) return false;
+  const { tslib, esbuild, swc } = helpers();
   return (
     /^_this\d*$/.test(word) ||
     /^templateObject_\d+$/.test(word) ||
     /^tslib(?:_\d+)?$/.test(word) ||
     word === 'regeneratorRuntime' ||
-    has(helpers().tslib, word) ||
+    has(tslib, word) ||
+    has(esbuild, word) ||
+    swcName(word) !== undefined ||
     babelName(word) !== undefined
   );
 }
+
+/** The SWC helper that `word` names (`_async_to_generator`), if any and if Babel has none of that name. */
+function swcName(word) {
+  const { swc } = helpers();
+  if (COMMON_NAMES.has(word) || !has(swc, word) || babelName(word) !== undefined) return undefined;
+  return word;
+}
+
 
 /**
  * The declarations (helpers and bindings) that a source needs, in an order that works, from
  * what its code names (syntax.names: { words, imports, tslibModules }).
  */
-function preludeFor({ words, imports, tslibModules }) {
+function preludeFor({ words, imports, tslibModules, swcModules, esbuildShapes }) {
   const candidates = [...words].filter((w) => w.startsWith('_') || w.startsWith('templateObject_') || w === 'regeneratorRuntime');
   if (candidates.length === 0 && tslibModules.size === 0) return [];
-  const { babel, tslib } = helpers();
+  const { babel, tslib, esbuild, swc } = helpers();
+  const tableKeys = new Map([[babel, 'b'], [tslib, 't'], [esbuild, 'e'], [swc, 's']]);
+  // `__await`, `__asyncGenerator` and `__runInitializers` are both esbuild's and tslib's helpers
+  // (different code): esbuild's when its shapes (syntax.names) or another of its helpers say so.
+  const byEsbuild =
+    esbuildShapes || candidates.some((w) => w.startsWith('__') && has(esbuild, w) && !has(tslib, w));
 
   /** The helper declarations for `roots` ([table, name]), each once, dependencies first. */
   const declarations = (roots) => {
     const code = [];
     const done = new Set();
     const visit = (table, name) => {
-      const key = `${table === babel ? 'b' : 't'}:${name}`;
+      const key = `${tableKeys.get(table)}:${name}`;
       if (done.has(key)) return;
       done.add(key);
       for (const dep of table[name].deps) visit(table, dep);
@@ -273,6 +289,17 @@ function preludeFor({ words, imports, tslibModules }) {
     );
   }
 
+  // SWC with externalHelpers, in CommonJS: `_async_to_generator._(...)`, the variable holding
+  // the @swc/helpers module `@swc/helpers/_/_async_to_generator`.
+  // The helpers share one scope, as in @swc/helpers (`_overload_yield` is one class for all).
+  const swcImports = [...swcModules].filter((word) => has(swc, word) && !COMMON_NAMES.has(word));
+  if (swcImports.length > 0) {
+    for (const word of swcImports) imported.add(word);
+    const all = swcImports.map((word) => `${word}: ${word}`).join(', ');
+    bindings.push(`var __proclet_swc = (function () {\n${declarations(swcImports.map((word) => [swc, word])).join('\n')}\nreturn { ${all} };\n})();`);
+    bindings.push(...swcImports.map((word) => `var ${word} = { _: __proclet_swc.${word} };`));
+  }
+
   for (const word of candidates) {
     if (imported.has(word)) continue;
     if (/^_this\d*$/.test(word)) {
@@ -283,12 +310,15 @@ function preludeFor({ words, imports, tslibModules }) {
       bindings.push(`var ${word};`);
 
     } else if (word.startsWith('__')) {
-      if (has(tslib, word)) roots.push([tslib, word]);
+      if (has(esbuild, word) && (byEsbuild || !has(tslib, word))) roots.push([esbuild, word]);
+      else if (has(tslib, word)) roots.push([tslib, word]);
     } else if (word.startsWith('_')) {
       const name = babelName(word);
       if (name) {
         roots.push([babel, name]);
         if (name !== word) bindings.push(`var ${word} = ${name};`);
+      } else if (swcName(word)) {
+        roots.push([swc, word]);
       }
     } else if (word === 'regeneratorRuntime') {
       // The global that Babel before 7.18 expected (regenerator-runtime/runtime).
@@ -298,7 +328,7 @@ function preludeFor({ words, imports, tslibModules }) {
   }
   // tsc --importHelpers: `tslib_1.__awaiter(...)`, tslib being a variable of the parent's file.
   if (tslibModules.size > 0) {
-    const members = [...words].filter((w) => w.startsWith('__') && has(tslib, w));
+    const members = [...words].filter((w) => w.startsWith('__') && has(tslib, w) && !(byEsbuild && has(esbuild, w)));
     for (const name of tslibModules) bindings.push(`var ${name} = { ${members.map((m) => `${m}: ${m}`).join(', ')} };`);
   }
   return declarations(roots).concat(bindings);
@@ -337,7 +367,7 @@ function prepare(fn, shipped, what) {
   const own = source;
 
   // The second look at the text: no helper's name and no `void 0` anywhere means nothing to do.
-  if (!unwrapped && !source.includes('void 0') && !(source.match(WORD) || []).some(mayNeedPrelude)) return asWritten;
+  if (!unwrapped && !source.includes('void 0') && !/\bexports\b/.test(source) && !(source.match(WORD) || []).some(mayNeedPrelude)) return asWritten;
 
   const parsed = syntax.parseFunction(source, method);
   let body = source;
@@ -349,17 +379,22 @@ function prepare(fn, shipped, what) {
     // ranges before stay where they are). An arrow function's own `this` only when it is the
     // function itself that is shipped, not the generator of a Babel wrapper.
     const arrow = !unwrapped && parsed.root.type === 'ArrowFunctionExpression';
-    for (const [start, end] of syntax.voidThis(parsed, arrow).sort((a, b) => b[0] - a[0])) {
-      body = `${body.slice(0, start)}this${body.slice(end)}`;
+    const replacements = syntax.voidThis(parsed, arrow).map(([start, end]) => [start, end, 'this']);
+    const swcArrow = !unwrapped && syntax.swcAsyncArrow(parsed);
+    if (swcArrow) replacements.push([...swcArrow, '.call(this)']);
+    for (const [start, end, text] of replacements.sort((a, b) => b[0] - a[0])) {
+      body = `${body.slice(0, start)}${text}${body.slice(end)}`;
     }
     scan = syntax.names(parsed.tokens);
+    scan.exportsAsThis = arrow && syntax.exportsAsThis(parsed);
   } else {
     // Syntax that acorn cannot read (newer than it): shipped as written, with only what proclet
     // itself put in it.
-    scan = { words: new Set(unwrapped ? ['_asyncToGenerator'] : []), imports: [], tslibModules: new Set() };
+    scan = { words: new Set(unwrapped ? ['_asyncToGenerator'] : []), imports: [], tslibModules: new Set(), swcModules: new Set(), esbuildShapes: false };
   }
 
   const prelude = preludeFor(scan);
+  if (scan.exportsAsThis) prelude.push('var exports = this;');
   if (prelude.length === 0 && body === source && !unwrapped) return { source, method, original: own };
   if (prelude.length === 0 && !method) return { source: body, method, original: own };
 
@@ -406,21 +441,46 @@ function sourceHint(source) {
 
 const NEWER_TARGET = "compile for a newer target (Babel targets { node: 'current' }, TypeScript target ES2018 or later)";
 
-// Names that compilers create in the parent's file and a shipped function can refer to.
+// Names that compilers create in the parent's file and a shipped function can refer to. The hint
+// names the tool only where the name gives it away; a name several tools (or people) use gets
+// none.
 function compilerHint(name) {
+  const notYours = (tool, what) => ` \`${name}\` was not written by you: ${tool} ${what}`;
   if (/^_excluded\d*$/.test(name)) {
     return (
-      ` \`${name}\` was not written by you: Babel moved the keys of an object rest pattern (const { a, ...rest } = object) ` +
+      notYours('Babel', 'moved the keys of an object rest pattern (const { a, ...rest } = object) ') +
       `out of the function to the top of the parent's file. ${capitalize(NEWER_TARGET)}, or copy the object and delete the keys instead.`
     );
   }
   if (/^_templateObject\d*$/.test(name)) {
     return (
-      ` \`${name}\` was not written by you: Babel moved the strings of a tagged template out of the function to the top of the parent's file. ` +
+      notYours('Babel', "moved the strings of a tagged template out of the function to the top of the parent's file. ") +
       `${capitalize(NEWER_TARGET)}, or call the tag function directly.`
     );
   }
-  if (/^_/.test(name)) {
+  if (/^import_[\w$]+$/.test(name)) {
+    return notYours('esbuild (which tsx runs)', "made it of an `import` at the top of the parent's file. require() or import() the module inside the function.");
+  }
+  if (/^[A-Za-z$][\w$]*_\d+$/.test(name) && !/^templateObject_/.test(name)) {
+    return (
+      ` If you did not write \`${name}\` yourself, it is how TypeScript (tsc) names a module that the parent's file imports ` +
+      '(import x from "x" becomes x_1 in CommonJS output): require() or import() the module inside the function.'
+    );
+  }
+  const { babel, tslib, esbuild, swc } = helpers();
+  const tools = [
+    [esbuild, 'esbuild (which tsx runs)'],
+    [tslib, 'TypeScript (tsc)'],
+    [babel, 'Babel'],
+    [swc, 'SWC'],
+  ].filter(([table]) => has(table, name) && !COMMON_NAMES.has(name));
+  if (tools.length === 1) {
+    return (
+      notYours(tools[0][1], `puts a helper of that name at the top of the parent's file, and proclet ships it only with a function it can read `) +
+      '(this one has syntax that its parser, acorn, does not know): keep that syntax out of the function, or compile it for an older target.'
+    );
+  }
+  if (/^_(?!_)/.test(name)) {
     return (
       ` If you did not write \`${name}\` yourself, a compiler (Babel, TypeScript) or another tool added it to the parent's file: ` +
       `${NEWER_TARGET} so that the function needs nothing from that file.`
