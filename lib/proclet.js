@@ -12,7 +12,8 @@ const errors = require('./shared/errors');
 const { Calls, checkMethods } = require('./shared/calls');
 const { reviveThrown } = require('./shared/thrown');
 const sourceBoundary = require('./source');
-const { functionSource, callerFile } = require('./source/function');
+const { functionSource, callerFile, isOwnFile } = require('./source/function');
+const { callSite, locate } = require('./source/location');
 const { mergeChildCoverage } = require('./source/coverage');
 const { SIGNALS, signalNumber, childExecArgv, normalizeOptions } = require('./options');
 const { Session } = require('./session');
@@ -22,9 +23,16 @@ const { ChildHandle } = require('./child-handle');
 const SEND = 'parent.send(message)';
 const SHIPPED_WORKER = 'the function passed to new Proclet()';
 
-/** What is shipped for `fn`: its source with what compiled code needs (lib/source/). */
+/**
+ * What is shipped for `fn`: its source with what compiled code needs, and where it was written
+ * when its file holds it as it is (`at`: { line, column }, 0-based) (lib/source/).
+ */
 function shippedSource(fn, operation) {
-  return sourceBoundary.prepare(fn, functionSource(fn, operation), operation);
+  const written = functionSource(fn, operation);
+  const prepared = sourceBoundary.prepare(fn, written, operation);
+  // (Not for a Babel async wrapper: what is shipped then is the generator inside it.)
+  const at = prepared.original === written.source ? locate(written.source, callSite(shippedSource, isOwnFile)) : undefined;
+  return at ? { ...prepared, at } : prepared;
 }
 
 /** How closure explanations name a shipped function. */
@@ -54,7 +62,7 @@ function deferred() {
 }
 
 class Proclet {
-  #worker; // { source, method }
+  #worker; // { source, method, prelude?, at? } (lib/source/)
   #caller;
   #options;
   #state = 'idle'; // 'running' | 'exited'
@@ -62,7 +70,7 @@ class Proclet {
   #pid = undefined;
   #exit = null;
   #referenced = true;
-  /** What the child runs besides the worker, as HANDLER payloads (JSON of `{ type, event?, name?, source, method }`): sent after INIT to every child. */
+  /** What the child runs besides the worker, as HANDLER payloads (JSON of `{ type, event?, name?, source, method, prelude?, at? }`): sent after INIT to every child. */
   #handlers = [];
   /** Names of the methods shipped to the child (each can be exposed once). */
   #childMethods = new Set();
@@ -87,10 +95,10 @@ class Proclet {
    * @param {object} [options] `{ wildcard, delimiter, startTimeout }` (README).
    */
   constructor(fn, options) {
-    const { source, method, original } = shippedSource(fn, 'new Proclet(fn)');
+    const { source, method, original, prelude, at } = shippedSource(fn, 'new Proclet(fn)');
     this.#options = normalizeOptions(options);
     this.#shipped.push({ what: SHIPPED_WORKER, source: original });
-    this.#worker = { source, method };
+    this.#worker = { source, method, prelude, at };
     this.#caller = callerFile(Proclet);
     // `this` in a method the parent exposes: its call's signal.
     const calls = new Calls({
@@ -183,7 +191,7 @@ class Proclet {
     const init = `{"caller":${JSON.stringify(this.#caller)},"options":${JSON.stringify({
       wildcard: this.#options.wildcard,
       delimiter: this.#options.delimiter,
-    })},"id":1,"handlers":${this.#handlers.length},"args":${codec.argsToJson([], args, operation)}}`;
+    })},"id":1,"worker":${JSON.stringify({ prelude: this.#worker.prelude, at: this.#worker.at })},"handlers":${this.#handlers.length},"args":${codec.argsToJson([], args, operation)}}`;
     codec.checkSize(init, FrameKind.Init, operation);
     return init;
   }
@@ -315,8 +323,8 @@ class Proclet {
     this.#shipPrepared(spec, shippedSource(fn, operation), operation);
   }
 
-  #shipPrepared(spec, { source, method, original }, operation) {
-    const shipped = JSON.stringify({ ...spec, source, method });
+  #shipPrepared(spec, { source, method, original, prelude, at }, operation) {
+    const shipped = JSON.stringify({ ...spec, source, method, prelude, at });
     codec.checkSize(shipped, FrameKind.Handler, operation);
     if (this.#session) {
       this.#session.send(FrameKind.Handler, shipped, operation);

@@ -68,18 +68,18 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     },
   };
 
-  /** Registers what the parent shipped: `{ type: 'on' | 'onAny' | 'expose', event?, name?, source, method }`. */
+  /** Registers what the parent shipped: `{ type: 'on' | 'onAny' | 'expose', event?, name?, source, method, prelude?, at? }`. */
   function add(spec) {
     switch (spec.type) {
       case 'on':
-        registry.on(spec.event, materialize(compile(spec.source, spec.method), spec.method, `child.on(${util.inspect(spec.event)}, handler)`));
+        registry.on(spec.event, materialize(compile(spec), spec.method, `child.on(${util.inspect(spec.event)}, handler)`));
         break;
       case 'onAny':
-        registry.onAny(materialize(compile(spec.source, spec.method), spec.method, 'child.onAny(handler)'));
+        registry.onAny(materialize(compile(spec), spec.method, 'child.onAny(handler)'));
         break;
       case 'expose': {
         const operation = `child.expose({ ${spec.name} })`;
-        registry.expose(operation, { [spec.name]: materialize(compile(spec.source, spec.method), spec.method, operation) });
+        registry.expose(operation, { [spec.name]: materialize(compile(spec), spec.method, operation) });
         break;
       }
       default:
@@ -138,13 +138,31 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     }
   }
 
-  function compile(source, method) {
+  /**
+   * Compiles a shipped function (`{ source, method, prelude?, at? }`) into a factory: called with
+   * `this` = the context, it returns the function (or, for method shorthand, an object holding
+   * it). The source is compiled where it was written: in the caller's file, its first line at
+   * `at.line` and indented to `at.column` (spaces, inside the parentheses), so that V8 reports
+   * every frame inside it at the user's line and column. The prelude (helpers a compiler's output
+   * needs, lib/source/index.js) is compiled apart and reaches the source as parameters.
+   */
+  function compile({ source, method, prelude, at }) {
     coverage.provide(source);
-    const body = method ? `return ({\n${source}\n});` : `return (\n${source}\n);`;
-    return vm.compileFunction(body, ['require', '__filename', '__dirname'], {
+    const open = method ? '({' : '(';
+    const close = method ? '})' : ')';
+    const placed = at !== undefined && at !== null && Number.isInteger(at.line) && Number.isInteger(at.column) && at.line >= 0 && at.column >= 0;
+    const body = placed ? `return ${open}\n${' '.repeat(at.column)}${source}\n${close};` : `return ${open}\n${source}\n${close};`;
+    const names = prelude ? prelude.names : [];
+    const factory = vm.compileFunction(body, ['require', '__filename', '__dirname', ...names], {
       filename: callerFile,
+      lineOffset: placed ? at.line - 1 : 0,
       importModuleDynamically: dynamicImportLoader(source),
     });
+    if (!prelude) return factory;
+    return function () {
+      const values = vm.compileFunction(`${prelude.code}\nreturn [${names.join(', ')}];`, [], { filename: HELPERS_FILE }).call(this);
+      return factory.call(this, userRequire, callerFile, callerDir, ...values);
+    };
   }
 
   // Evaluates a factory with `this` = context and returns the function it produces.
@@ -158,18 +176,28 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     return value;
   }
 
-  /** Runs the worker (its factory is in the cached script) with `args`. */
-  function runWorker(factory, method, args) {
+  /**
+   * Runs the worker with `args`. Its factory is in the cached script; `worker` (INIT's) says
+   * where it was written and what helpers it needs: then it is compiled again like a handler,
+   * from the source inside the factory.
+   */
+  function runWorker(factory, method, args, worker) {
     const factorySource = Function.prototype.toString.call(factory);
-    coverage.provide(factorySource);
-    const loader = dynamicImportLoader(factorySource);
-    if (loader !== undefined) {
-      // The same factory, compiled again so that its import() resolves from the caller's file.
-      factory = vm.compileFunction(`return ${factorySource}`, [], { filename: callerFile, importModuleDynamically: loader })();
+    const { prelude, at } = worker || {};
+    const source = (prelude || at) && workerSource(factorySource, method);
+    if (source !== undefined) {
+      factory = compile({ source, method, prelude, at });
+    } else {
+      coverage.provide(factorySource);
+      const loader = dynamicImportLoader(factorySource);
+      if (loader !== undefined) {
+        // The same factory, compiled again so that its import() resolves from the caller's file.
+        factory = vm.compileFunction(`return ${factorySource}`, [], { filename: callerFile, importModuleDynamically: loader })();
+      }
     }
     lifetime.started();
-    const worker = materialize(factory, method, 'new Proclet(fn)');
-    const result = worker.apply(context, args);
+    const fn = materialize(factory, method, 'new Proclet(fn)');
+    const result = fn.apply(context, args);
     if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
       result.then(undefined, (error) => lifetime.fatal(error, 'unhandledRejection'));
     }
@@ -181,6 +209,21 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
   }
 
   return { registry, add, dispatch, dispatchMessage, runWorker, bind };
+}
+
+// The file name that frames inside the helpers of a compiled function show.
+const HELPERS_FILE = 'proclet:helpers';
+
+// The worker's factory in the cached script (src/script/runtime.rs, worker_script):
+//   function (require, __filename, __dirname) {\nreturn (\n<source>\n);\n}   ( `({` and `})` for a method)
+const FACTORY_HEAD = 'function (require, __filename, __dirname) {\nreturn ';
+
+/** The worker's own source inside its factory's text, or undefined if the text is not that shape. */
+function workerSource(factorySource, method) {
+  const head = `${FACTORY_HEAD}${method ? '({' : '('}\n`;
+  const tail = `\n${method ? '})' : ')'};\n}`;
+  if (!factorySource.startsWith(head) || !factorySource.endsWith(tail)) return undefined;
+  return factorySource.slice(head.length, factorySource.length - tail.length);
 }
 
 // Dynamic import(): resolved from the file that created the Proclet, like require(). A source

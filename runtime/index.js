@@ -104,7 +104,7 @@ function start(factory, method) {
   }
 
   for (const handler of shipped) handlers.add(handler);
-  handlers.runWorker(factory, method, init.args);
+  handlers.runWorker(factory, method, init.args, init.worker);
 }
 
 module.exports = { start };

@@ -335,10 +335,13 @@ function preludeFor({ words, imports, tslibModules, swcModules, esbuildShapes })
 }
 
 /**
- * Makes a function's source ready to ship: `shipped` is what index.js's functionSource made of
- * `fn` ({ source, method }). Returns { source, method, original } where `original` is the
- * function's own code without what proclet added (what closure explanations look in). The
- * source is unchanged unless it needs something.
+ * Makes a function's source ready to ship: `shipped` is what function.js's functionSource made of
+ * `fn` ({ source, method }). Returns { source, method, original, prelude? } where `original` is
+ * the function's own code (what closure explanations look in) and `prelude`, when the source
+ * needs helpers or bindings, is `{ code, names }`: declarations to evaluate with `this` = the
+ * context, and the names they declare, which the function gets as parameters. The source is
+ * unchanged unless it needs something (then only `this` where a compiler wrote something else,
+ * padded to the same length).
  */
 function prepare(fn, shipped, what) {
   let source = shipped.source;
@@ -382,8 +385,9 @@ function prepare(fn, shipped, what) {
     const replacements = syntax.voidThis(parsed, arrow).map(([start, end]) => [start, end, 'this']);
     const swcArrow = !unwrapped && syntax.swcAsyncArrow(parsed);
     if (swcArrow) replacements.push([...swcArrow, '.call(this)']);
+    // A shorter replacement is padded with spaces: what follows stays in its column.
     for (const [start, end, text] of replacements.sort((a, b) => b[0] - a[0])) {
-      body = `${body.slice(0, start)}${text}${body.slice(end)}`;
+      body = `${body.slice(0, start)}${text.padEnd(end - start)}${body.slice(end)}`;
     }
     scan = syntax.names(parsed.tokens);
     scan.exportsAsThis = arrow && syntax.exportsAsThis(parsed);
@@ -393,19 +397,14 @@ function prepare(fn, shipped, what) {
     scan = { words: new Set(unwrapped ? ['_asyncToGenerator'] : []), imports: [], tslibModules: new Set(), swcModules: new Set(), esbuildShapes: false };
   }
 
-  const prelude = preludeFor(scan);
-  if (scan.exportsAsThis) prelude.push('var exports = this;');
-  if (prelude.length === 0 && body === source && !unwrapped) return { source, method, original: own };
-  if (prelude.length === 0 && !method) return { source: body, method, original: own };
-
-  // Evaluated where the plain source would be (with `this` = the context), the arrow function
-  // below returns the function itself with its helpers in scope.
-  const result = method
-    ? `const __proclet_object = ({\n${body}\n});\n` +
-      'const __proclet_property = Object.getOwnPropertyDescriptor(__proclet_object, Reflect.ownKeys(__proclet_object)[0]);\n' +
-      'return __proclet_property.value || __proclet_property.get || __proclet_property.set;'
-    : `return (\n${body}\n);`;
-  return { source: `(() => {\n${prelude.join('\n')}\n${result}\n})()`, method: false, original: own };
+  const declarations = preludeFor(scan);
+  if (scan.exportsAsThis) declarations.push('var exports = this;');
+  if (declarations.length === 0) return { source: body, method, original: own };
+  // The helpers and bindings are compiled in the child apart from the function (with `this` =
+  // the context), and reach it as parameters: the function's own text stays where it was
+  // written, line for line (lib/source/location.js).
+  const code = declarations.join('\n');
+  return { source: body, method, original: own, prelude: { code, names: syntax.declaredNames(code) } };
 }
 
 /** The refusal of a generator function as a compiler rewrote it (`helper` gives the compiler away). */

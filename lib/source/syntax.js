@@ -369,7 +369,20 @@ function placeBoundSyntax(source) {
   return found;
 }
 
+/** The names that the top-level declarations of the script `code` declare (a prelude of helpers). */
+function declaredNames(code) {
+  load();
+  const names = new Set();
+  const program = acorn.parse(code, OPTIONS);
+  for (const node of program.body) {
+    if (node.type === 'FunctionDeclaration' || node.type === 'ClassDeclaration') names.add(node.id.name);
+    else if (node.type === 'VariableDeclaration') for (const d of node.declarations) if (d.id.type === 'Identifier') names.add(d.id.name);
+  }
+  return [...names];
+}
+
 module.exports = {
+  declaredNames,
   parseFunction,
   names,
   voidThis,
