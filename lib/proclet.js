@@ -13,7 +13,8 @@ const { Calls, checkMethods } = require('./shared/calls');
 const { reviveThrown } = require('./shared/thrown');
 const sourceBoundary = require('./source');
 const { functionSource, callerFile, isOwnFile } = require('./source/function');
-const { callSite, locate } = require('./source/location');
+const { callSites, locate, locateCompiled, withSourceMap } = require('./source/location');
+const { locationOffset } = require('./source/syntax');
 const { mergeChildCoverage } = require('./source/coverage');
 const { SIGNALS, signalNumber, childExecArgv, normalizeOptions } = require('./options');
 const { Session } = require('./session');
@@ -25,13 +26,18 @@ const SHIPPED_WORKER = 'the function passed to new Proclet()';
 
 /**
  * What is shipped for `fn`: its source with what compiled code needs, and where it was written
- * when its file holds it as it is (`at`: { line, column }, 0-based) (lib/source/).
+ * when a file holds it as it is, or where it is in a compiled file that has a source map (`at`:
+ * { file, line, column, map? }, 0-based) (lib/source/location.js).
  */
 function shippedSource(fn, operation) {
   const written = functionSource(fn, operation);
   const prepared = sourceBoundary.prepare(fn, written, operation);
   // (Not for a Babel async wrapper: what is shipped then is the generator inside it.)
-  const at = prepared.original === written.source ? locate(written.source, callSite(shippedSource, isOwnFile)) : undefined;
+  let at;
+  if (prepared.original === written.source) {
+    const sites = callSites(shippedSource, isOwnFile);
+    at = withSourceMap(locate(written.source, sites)) || locateCompiled(fn, written.source, () => locationOffset(written.source, written.method), sites);
+  }
   return at ? { ...prepared, at } : prepared;
 }
 

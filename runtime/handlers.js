@@ -6,7 +6,8 @@
 const vm = require('vm');
 const path = require('path');
 const util = require('util');
-const { createRequire } = require('module');
+const Module = require('module');
+const { createRequire } = Module;
 const { fileURLToPath } = require('url');
 const errors = require('../lib/shared/errors');
 const { HandlerTable } = require('../lib/shared/emitter');
@@ -141,8 +142,8 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
   /**
    * Compiles a shipped function (`{ source, method, prelude?, at? }`) into a factory: called with
    * `this` = the context, it returns the function (or, for method shorthand, an object holding
-   * it). The source is compiled where it was written: in the caller's file, its first line at
-   * `at.line` and indented to `at.column` (spaces, inside the parentheses), so that V8 reports
+   * it). The source is compiled where it was written (`at`, lib/source/location.js): in that
+   * file, its first line at `at.line` and indented to `at.column` (spaces, inside the parentheses), so that V8 reports
    * every frame inside it at the user's line and column. The prelude (helpers a compiler's output
    * needs, lib/source/index.js) is compiled apart and reaches the source as parameters.
    */
@@ -153,8 +154,12 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     const placed = at !== undefined && at !== null && Number.isInteger(at.line) && Number.isInteger(at.column) && at.line >= 0 && at.column >= 0;
     const body = placed ? `return ${open}\n${' '.repeat(at.column)}${source}\n${close};` : `return ${open}\n${source}\n${close};`;
     const names = prelude ? prelude.names : [];
-    const factory = vm.compileFunction(body, ['require', '__filename', '__dirname', ...names], {
-      filename: callerFile,
+    const factory =
+      placed && at.map && at.line >= 1
+        ? compileMapped(source, open, close, names, at)
+        : vm.compileFunction(body, ['require', '__filename', '__dirname', ...names], {
+      // Where the source was written (the caller's file, or a file further out), as the parent's frames name it.
+      filename: placed && typeof at.file === 'string' ? at.file : callerFile,
       lineOffset: placed ? at.line - 1 : 0,
       importModuleDynamically: dynamicImportLoader(source),
     });
@@ -162,6 +167,29 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     return function () {
       const values = vm.compileFunction(`${prelude.code}\nreturn [${names.join(', ')}];`, [], { filename: HELPERS_FILE }).call(this);
       return factory.call(this, userRequire, callerFile, callerDir, ...values);
+    };
+  }
+
+  /**
+   * A function of a compiled file with a source map (`at.map`, lib/source/location.js): compiled
+   * as a module of that file, at the line and column where it is in the code that ran in the
+   * parent, with the file's source map, so that Node maps its frames to the original file (the
+   * .ts), line and column whenever source maps are enabled here, as it does in the parent. The
+   * module's own `exports` and `module` are shadowed: the function sees what it sees elsewhere.
+   */
+  function compileMapped(source, open, close, names, at) {
+    const file = at.file.startsWith('file:') ? fileURLToPath(at.file) : at.file;
+    const module = new Module(file, null);
+    module.filename = file;
+    module.paths = Module._nodeModulePaths(path.dirname(file));
+    const map = Buffer.from(JSON.stringify(at.map)).toString('base64');
+    const code =
+      `return function (require, __filename, __dirname, module, exports${names.map((name) => `, ${name}`).join('')}) { return ${open}` +
+      `${'\n'.repeat(at.line)}${' '.repeat(at.column)}${source}\n${close}; };\n` +
+      `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${map}\n`;
+    const factory = module._compile(code, file);
+    return function (...args) {
+      return factory.call(this, ...args.slice(0, 3), undefined, undefined, ...args.slice(3));
     };
   }
 

@@ -369,6 +369,22 @@ function placeBoundSyntax(source) {
   return found;
 }
 
+/**
+ * How far into a function's source V8 places the function ([[FunctionLocation]]): 0 for an
+ * arrow function, the `(` of the parameters for any other; undefined if acorn cannot read it.
+ */
+function locationOffset(source, method) {
+  const parsed = parseFunction(source, method);
+  if (!parsed) return undefined;
+  const { root, tokens, offset } = parsed;
+  if (root.type === 'ArrowFunctionExpression') return root.start - offset;
+  // A method's function starts at its parameters; a function expression's at `function` or `async`.
+  if (method) return root.start - offset;
+  const after = root.id ? root.id.end : root.start;
+  const paren = tokens.find((token) => token.start >= after && token.type === acorn.tokTypes.parenL);
+  return paren ? paren.start - offset : undefined;
+}
+
 /** The names that the top-level declarations of the script `code` declare (a prelude of helpers). */
 function declaredNames(code) {
   load();
@@ -383,6 +399,7 @@ function declaredNames(code) {
 
 module.exports = {
   declaredNames,
+  locationOffset,
   parseFunction,
   names,
   voidThis,
