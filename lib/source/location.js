@@ -202,9 +202,41 @@ function locateCompiled(fn, source, offsetOf, sites) {
     if (startOffset === undefined || source.slice(0, startOffset).includes('\n')) return undefined;
     const location = functionLocation(fn);
     if (!location || location.column < startOffset) return undefined;
-    return { file: site.file, line: location.line, column: location.column - startOffset, map: mapPayload(map) };
+    // V8 says where the function is, not in which script: it is taken as this file's when this
+    // file's map leads from its start, on the same line of the code that ran, to the same first
+    // word in this file (a function that another compiled file passed in is then seldom placed).
+    const start = { line: location.line, column: location.column - startOffset };
+    if (!mapsToSameWord(map, start, site.file, /^(?:[\w$]+|[^])/.exec(source)[0])) return undefined;
+    return { file: site.file, ...start, map: mapPayload(map) };
   }
   return undefined;
+}
+
+/**
+ * Whether `map` maps `location` (0-based, in the code that ran; the nearest mapping before it on
+ * its line) into `file` at text that starts with `word`.
+ */
+function mapsToSameWord(map, location, file, word) {
+  let entry;
+  try {
+    entry = map.findEntry(location.line, location.column);
+  } catch {
+    return false;
+  }
+  if (!entry || typeof entry.originalSource !== 'string' || entry.generatedLine !== location.line) return false;
+  const asPath = (name) => {
+    try {
+      return name.startsWith('file:') ? fileURLToPath(name) : name;
+    } catch {
+      return undefined;
+    }
+  };
+  const original = asPath(entry.originalSource);
+  if (!original || original !== asPath(file)) return false;
+  const read = readFile(original);
+  if (!read || entry.originalLine >= read.lineStarts.length) return false;
+  const at = read.lineStarts[entry.originalLine] + entry.originalColumn;
+  return read.text.startsWith(word, at);
 }
 
 /** A source map's payload without the sources' text (the child needs none of it). */
