@@ -408,8 +408,8 @@ function prepare(fn, shipped, what) {
 }
 
 /** The refusal of a generator function as a compiler rewrote it (`helper` gives the compiler away). */
-function compiledGeneratorError(what, fn, { async, helper }) {
-  const compiler = helper.startsWith('__') ? 'TypeScript' : 'Babel';
+function compiledGeneratorError(what, fn, { async, helper, tool }) {
+  const compiler = tool || (helper.startsWith('__') ? 'TypeScript' : 'Babel');
   const kind = async ? 'an async generator function' : 'a generator function';
   return errors.generatorFunction(what, `${kind} (${fn.name || 'anonymous'}) as ${compiler} compiles it (${helper})`);
 }

@@ -303,7 +303,11 @@ function asyncInitializer(source) {
  * its variables and returns what the helper makes of its body:
  * - TypeScript (target ES5, or before ES2018 for async generators):
  *   `return __generator(this, function (_a) {...})`, `return __asyncGenerator(this, arguments, function* () {...})`;
- * - Babel, for an async generator method: `return _wrapAsyncGenerator(function* () {...})()`.
+ * - Babel, for an async generator method: `return _wrapAsyncGenerator(function* () {...})()`;
+ * - SWC: `return _ts_generator(this, function (_state) {...})` (ES5),
+ *   `return _wrap_async_generator(function () {...}).call(this)`;
+ * - esbuild: `return __asyncGenerator(this, null, function* () {...})`.
+ * `tool` names the compiler.
  * Undefined for anything else.
  */
 function compiledGenerator({ root }) {
@@ -315,16 +319,31 @@ function compiledGenerator({ root }) {
   const { callee, arguments: args } = last.argument;
   const isFunction = (node) => node !== undefined && node.type === 'FunctionExpression';
   if (args.length === 0 && callee.type === 'CallExpression') {
-    const wrapped = callee.arguments.length === 1 && isGeneratorExpression(callee.arguments[0]);
-    return wrapped && isHelperReference(callee.callee, /^_wrapAsyncGenerator\d*$/) ? { async: true, helper: '_wrapAsyncGenerator' } : undefined;
+    if (callee.arguments.length !== 1 || !isGeneratorExpression(callee.arguments[0])) return undefined;
+    return isHelperReference(callee.callee, /^_wrapAsyncGenerator\d*$/) ? { async: true, helper: '_wrapAsyncGenerator', tool: 'Babel' } : undefined;
   }
   if (!args[0] || args[0].type !== 'ThisExpression') return undefined;
+  // SWC: `return _wrap_async_generator(function () {...}).call(this)`.
+  if (args.length === 1 && callee.type === 'MemberExpression' && !callee.computed && callee.property.name === 'call' && callee.object.type === 'CallExpression') {
+    const wrap = callee.object;
+    const wrapped = wrap.arguments.length === 1 && isFunction(wrap.arguments[0]);
+    return wrapped && isSwcHelper(wrap.callee, '_wrap_async_generator') ? { async: true, helper: '_wrap_async_generator', tool: 'SWC' } : undefined;
+  }
   const name = calleeName(callee);
-  if (name === '__generator' && isFunction(args[1])) return { async: false, helper: name };
-  if (name === '__asyncGenerator' && args[1] && args[1].type === 'Identifier' && args[1].name === 'arguments' && isFunction(args[2])) {
-    return { async: true, helper: name };
+  if (name === '__generator' && isFunction(args[1])) return { async: false, helper: name, tool: 'TypeScript' };
+  if (isSwcHelper(callee, '_ts_generator') && isFunction(args[1])) return { async: false, helper: '_ts_generator', tool: 'SWC' };
+  if (name === '__asyncGenerator' && args[1] && isFunction(args[2])) {
+    if (args[1].type === 'Identifier' && args[1].name === 'arguments') return { async: true, helper: name, tool: 'TypeScript' };
+    if (args[1].type === 'Literal' && args[1].value === null) return { async: true, helper: name, tool: 'esbuild' };
   }
   return undefined;
+}
+
+/** SWC's helper `name`, inline (`name`) or from @swc/helpers (`name._`, `(0, name._)`). */
+function isSwcHelper(node, name) {
+  while (node.type === 'SequenceExpression') node = node.expressions[node.expressions.length - 1];
+  if (node.type === 'Identifier') return node.name === name;
+  return node.type === 'MemberExpression' && !node.computed && node.property.name === '_' && node.object.type === 'Identifier' && node.object.name === name;
 }
 
 // ---- explanations -------------------------------------------------------------------------
