@@ -151,7 +151,12 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     coverage.provide(source);
     const open = method ? '({' : '(';
     const close = method ? '})' : ')';
-    const placed = at !== undefined && at !== null && Number.isInteger(at.line) && Number.isInteger(at.column) && at.line >= 0 && at.column >= 0;
+    const loader = dynamicImportLoader(source);
+    // A function found in another file than the caller's (a file further out) is placed there
+    // unless it uses import(), which resolves from the file it is compiled in: the caller's.
+    const elsewhere = at && typeof at.file === 'string' && (at.file.startsWith('file:') ? fileURLToPath(at.file) : at.file) !== callerFile;
+    const placed =
+      at !== undefined && at !== null && Number.isInteger(at.line) && Number.isInteger(at.column) && at.line >= 0 && at.column >= 0 && !(elsewhere && loader);
     const body = placed ? `return ${open}\n${' '.repeat(at.column)}${source}\n${close};` : `return ${open}\n${source}\n${close};`;
     const names = prelude ? prelude.names : [];
     const factory =
@@ -161,7 +166,7 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
       // Where the source was written (the caller's file, or a file further out), as the parent's frames name it.
       filename: placed && typeof at.file === 'string' ? at.file : callerFile,
       lineOffset: placed ? at.line - 1 : 0,
-      importModuleDynamically: dynamicImportLoader(source),
+      importModuleDynamically: loader,
     });
     if (!prelude) return factory;
     return function () {
