@@ -72,7 +72,9 @@ function start(factory, method) {
         break;
       case FrameKind.Event: {
         const [event, ...args] = JSON.parse(payload);
-        handlers.dispatch(event, args);
+        // 'stop' is reserved: only the parent's stop() and restart() send it (lib/session.js).
+        if (event === 'stop') handlers.stop();
+        else handlers.dispatch(event, args);
         break;
       }
       case FrameKind.Call:
