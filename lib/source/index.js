@@ -4,23 +4,28 @@
 // lived in the parent's file and do not exist in the child. This module makes the common cases
 // run and explains the rest:
 //
-// - Helper functions that Babel and TypeScript put at the top of a compiled file
-//   (`_asyncToGenerator`, `_regenerator`, `_objectSpread`, `__awaiter`, `__generator`, ...): the
-//   ones the source names are shipped with it, from lib/source/helpers.js (generated from Babel's and
-//   tslib's own code). Only what is referenced is added, so a plain function's script is
-//   unchanged. They are embedded rather than loaded from the user's project because a project
-//   that compiles with inline helpers (the default of both tools) need not have @babel/runtime or
-//   tslib installed.
+// - Helper functions that Babel, TypeScript, esbuild (tsx) and SWC put at the top of a compiled
+//   file (`_asyncToGenerator`, `_regenerator`, `_objectSpread`, `__awaiter`, `__generator`,
+//   `__name`, `__async`, `__publicField`, `_async_to_generator`, `_ts_decorate`, ...): the ones the
+//   source names are shipped with it, from lib/source/helpers.js (generated from Babel's, tslib's,
+//   esbuild's and @swc/helpers' own code), compiled in the child apart from the function and
+//   passed to it as parameters (the function's text stays where it was written). Only what is
+//   referenced is added, so a plain function's script is unchanged. They are embedded rather than
+//   loaded from the user's project because a project that compiles with inline helpers (the
+//   default of these tools) need not have @babel/runtime, tslib or @swc/helpers installed.
 // - Babel's async-to-generator transform turns `async function () {}` into a wrapper whose body
 //   stays in the parent's closure (`_asyncToGenerator(function* () {...})` returns
 //   `function () { ... n.apply(t, e) ... }`). The generator it wraps is recovered without running
 //   any of it (`unwrapAsync`), and shipped as `_asyncToGenerator(<generator>)`.
 // - Rewrites of `this`: compilers turn an arrow function's `this` into `_this` (Babel, and
-//   TypeScript for ES5), `void 0` (Babel's CommonJS transform at the top level of a module), or
-//   pass `void 0` to `__awaiter` (TypeScript, at the top level of a module). proclet gives arrow
-//   functions the context as `this`, so these are bound or rewritten back to `this`.
+//   TypeScript for ES5), `void 0` (Babel's CommonJS transform at the top level of a module),
+//   `exports` (esbuild, at the top level of a CommonJS module), pass `void 0` to `__awaiter`
+//   (TypeScript) or to `_async_to_generator(...).call` (SWC), or call SWC's generator without it.
+//   proclet gives arrow functions the context as `this`, so these are bound or rewritten back to
+//   `this`.
 // - Generator functions that a compiler rewrote into plain functions (TypeScript's `__generator`,
-//   `__asyncGenerator`, Babel's `_wrapAsyncGenerator`) are refused, like the native ones that
+//   `__asyncGenerator`, Babel's `_wrapAsyncGenerator`, esbuild's `__asyncGenerator`, SWC's
+//   `_ts_generator` and `_wrap_async_generator`) are refused, like the native ones that
 //   lib/source/function.js refuses: nothing in the child iterates what they return.
 // - Coverage counters (`cov_1x2y3z().s[0]++`) are provided by the child runtime itself
 //   (runtime/coverage.js) and merged back by lib/source/coverage.js.
@@ -239,7 +244,6 @@ function swcName(word) {
   if (COMMON_NAMES.has(word) || !has(swc, word) || babelName(word) !== undefined) return undefined;
   return word;
 }
-
 
 /**
  * The declarations (helpers and bindings) that a source needs, in an order that works, from
