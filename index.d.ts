@@ -14,7 +14,7 @@ import { Readable, Writable } from 'stream';
  * const job: JsonValue = { id: 7, tags: ['a', 'b'], done: false, parent: null };
  * ```
  */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue = string | number | boolean | null | BinaryValue | JsonValue[] | { [key: string]: JsonValue | undefined };
 
 /**
  * The stable `code` of every error proclet throws, rejects with or reports on `'error'`.
@@ -137,6 +137,30 @@ export interface ProcletOptions {
    * Default 30000; 0 = no limit.
    */
   startTimeout?: number;
+  /**
+   * How messages, event arguments, call arguments and results, and `run()` arguments travel
+   * (API.md section 4). Default `'json'`.
+   *
+   * - `'json'`: JSON semantics (`toJSON`, Dates as strings, `undefined` properties dropped), except
+   *   that binary values ({@link BinaryValue}: Buffer, every TypedArray, DataView, ArrayBuffer),
+   *   anywhere in a value, travel as raw bytes and arrive as the same type with the same bytes,
+   *   and that a function, a symbol, a BigInt or a circular reference is an error.
+   * - `'advanced'`: the structured clone ({@link StructuredValue}): Map, Set, Date, RegExp, BigInt,
+   *   Error (built-in class, name, message, stack, cause, own properties), `undefined`, NaN, -0,
+   *   Infinity, sparse arrays, shared and circular references, binary values. An instance of a
+   *   class (it would lose its class and private fields), a function or a symbol is an error.
+   *
+   * A value that cannot travel throws a `TypeError` `ERR_PROCLET_INVALID_MESSAGE` synchronously
+   * in the sending process, naming where it is (`message.items[3].fn is a function`).
+   *
+   * @example
+   * const p = new Proclet(function () {
+   *   this.on('message', (m) => this.send(m.seen.has('a')));
+   * }, { serialization: 'advanced' });
+   * p.run();
+   * p.parent.send({ seen: new Set(['a']), when: new Date(), image: Buffer.alloc(1024) });
+   */
+  serialization?: 'json' | 'advanced';
   /**
    * When a child that ended is followed by another (README, Supervision): `'never'` (default),
    * `'on-failure'` (after a non-zero code or a signal, `kill()` included), `'always'` (after any
@@ -968,3 +992,19 @@ export declare class Proclet<
    */
   ref(): this;
 }
+
+/** A binary value: travels as raw bytes in both serializations and arrives as the same type. */
+export type BinaryValue = Buffer | ArrayBuffer | DataView | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+
+/** What a message may hold with `serialization: 'advanced'` (plain objects and arrays may be circular). */
+export type StructuredValue =
+  | JsonValue
+  | undefined
+  | bigint
+  | Date
+  | RegExp
+  | Error
+  | Map<StructuredValue, StructuredValue>
+  | Set<StructuredValue>
+  | StructuredValue[]
+  | { [key: string]: StructuredValue };

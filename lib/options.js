@@ -169,7 +169,7 @@ function childEnv(options) {
 // ---- all options -------------------------------------------------------------------------------
 
 /** What `new Proclet(worker, options)` accepts today, with API.md's defaults. */
-const DEFAULTS = Object.freeze({ wildcard: false, delimiter: '.', startTimeout: 30000, ...SUPERVISION_DEFAULTS, ...PROCESS_DEFAULTS });
+const DEFAULTS = Object.freeze({ wildcard: false, delimiter: '.', startTimeout: 30000, ...SUPERVISION_DEFAULTS, ...PROCESS_DEFAULTS, serialization: 'json' });
 
 /** Checks `options` and fills in defaults; a TypeError (ERR_PROCLET_INVALID_OPTION) names what is wrong. */
 function normalizeOptions(options) {
@@ -194,6 +194,10 @@ function normalizeOptions(options) {
   }
   checkSupervision(result, operation);
   normalizeProcessOptions(operation, result);
+  // serialization (API.md section 4): how messages, events, calls and run() arguments travel.
+  if (result.serialization !== 'json' && result.serialization !== 'advanced') {
+    throw errors.invalidOption(operation, 'serialization', result.serialization, "'json' or 'advanced'");
+  }
   return result;
 }
 

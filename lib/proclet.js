@@ -14,6 +14,7 @@
 const util = require('util');
 const { FrameKind, HEADER_LEN, HIGH_WATER_MARK } = require('./shared/protocol');
 const codec = require('./shared/codec');
+const { Codec } = codec;
 const errors = require('./shared/errors');
 const { Calls, checkMethods } = require('./shared/calls');
 const { reviveThrown } = require('./shared/thrown');
@@ -113,8 +114,10 @@ class Proclet {
   /** The last child's exit (the final one once nothing follows). */
   #lastExit = null;
   #referenced = true;
-  /** The run() arguments as JSON, for the INIT of every child. */
+  /** The run() arguments as JSON, for the INIT of every child ('null' when they are packed). */
   #argsJson = null;
+  /** The run() arguments as a PACKED frame (kind INIT) sent right after INIT, or null. */
+  #argsPacked = null;
   /** What the child runs besides the worker, as HANDLER payloads (JSON of `{ type, event?, name?, source, method, prelude?, at? }`): sent after INIT to every child. */
   #handlers = [];
   /** Names of the methods shipped to the child (each can be exposed once). */
@@ -133,6 +136,8 @@ class Proclet {
   /** `messages()` iterators whose consumer is behind: reading is paused while there are some. */
   #behind = new Set();
   #calls;
+  /** Encodes what this Proclet sends, for its `serialization` option (lib/shared/codec.js). */
+  #codec;
   #ready = deferred();
   #exited = deferred();
   #policy;
@@ -170,9 +175,11 @@ class Proclet {
     }
     this.#policy = new RestartPolicy(this.#options);
     this.#stdio = new ProcletStdio(this.#options.stdio, (event, chunk) => this.#emit(event, chunk));
+    this.#codec = new Codec(this.#options.serialization);
     // `this` in a method the parent exposes: its call's signal.
     const calls = new Calls({
       send: (kind, payload) => this.#write(kind, payload, 'call()'),
+      codec: this.#codec,
       peer: () => (this.#pid === undefined ? 'the child process' : `child process ${this.#pid}`),
     });
     calls.bind(Object.freeze({ get signal() { return calls.signal; } }));
@@ -190,7 +197,10 @@ class Proclet {
     );
     this.child = new ChildHandle({
       ship: (spec, fn, operation) => this.#ship(spec, fn, operation),
-      emit: (event, args, operation) => this.#write(FrameKind.Event, codec.argsToJson([event], args, operation), operation),
+      emit: (event, args, operation) => {
+        const payload = this.#codec.list(FrameKind.Event, [event], args, operation);
+        return this.#write(codec.kindOf(FrameKind.Event, payload), payload, operation);
+      },
       call: (operation, name, args, callOptions) => calls.call(operation, name, args, callOptions),
       exposeInChild: (methods) => this.#exposeInChild(methods),
     });
@@ -205,7 +215,14 @@ class Proclet {
    */
   run(...args) {
     if (this.#state !== 'idle') throw errors.alreadyStarted(this.#pid, this.#stoppedBeforeRun);
-    this.#argsJson = codec.argsToJson([], args, 'run(...args)');
+    const encoded = this.#codec.list(FrameKind.Init, [], args, 'run(...args)');
+    if (typeof encoded === 'string') this.#argsJson = encoded;
+    else {
+      // Sent to every child supervision starts: copied now, once.
+      void encoded.frame;
+      this.#argsJson = 'null';
+      this.#argsPacked = encoded;
+    }
     codec.checkSize(this.#init(), FrameKind.Init, 'run(...args)');
     this.#state = 'running';
     try {
@@ -322,6 +339,7 @@ class Proclet {
     return `{"caller":${JSON.stringify(this.#caller)},${script}"options":${JSON.stringify({
       wildcard: this.#options.wildcard,
       delimiter: this.#options.delimiter,
+      serialization: this.#options.serialization,
     })},"id":1,"worker":${JSON.stringify({ prelude: this.#worker.prelude, at: this.#worker.at })},"handlers":${this.#handlers.length},"args":${this.#argsJson}}`;
   }
 
@@ -348,6 +366,8 @@ class Proclet {
     this.#stdio.attach(session, session.stdinFd);
     if (!this.#referenced) session.setRef(false);
     if (this.#behind.size > 0) session.setPaused(true);
+    // The run() arguments, when they do not travel inside INIT (binary data, long strings, 'advanced').
+    if (this.#argsPacked !== null) session.send(FrameKind.Packed, this.#argsPacked, 'run()');
     // Every frame was checked (size, JSON) when it was sent or registered: none can be refused.
     for (const shipped of this.#handlers) session.send(FrameKind.Handler, shipped, 'run()');
     const pending = this.#pending;
@@ -546,7 +566,8 @@ class Proclet {
 
   #send(message) {
     if (codec.isText(message)) return this.#write(FrameKind.Text, message, SEND);
-    return this.#write(FrameKind.Message, codec.toJson(message, SEND), SEND);
+    const payload = this.#codec.message(message, SEND);
+    return this.#write(codec.kindOf(FrameKind.Message, payload), payload, SEND);
   }
 
   // To the running child; while none runs (a restart is pending), queued for the next one, in
@@ -562,6 +583,8 @@ class Proclet {
       // Calls from this id on wait for the next child: the current one's end must not reject them.
       if (this.#queuedCallsFrom === Infinity) this.#queuedCallsFrom = kind === FrameKind.Call ? this.#calls.nextId - 1 : this.#calls.nextId;
     }
+    // Kept for the next child: a packed frame is copied now (the values sent may change after).
+    if (typeof payload !== 'string') void payload.frame;
     this.#pending.push(kind, payload);
     this.#pendingBytes += HEADER_LEN + (bytes || Buffer.byteLength(payload));
     return this.#owe(this.#pendingBytes < HIGH_WATER_MARK);

@@ -62,7 +62,10 @@ class Session {
   send(kind, payload, operation) {
     let belowHighWater;
     try {
-      belowHighWater = this.#native.sendFrame(kind, payload);
+      if (typeof payload === 'string') belowHighWater = this.#native.sendFrame(kind, payload);
+      // A packed frame's parts are copied by the addon now, straight from the values sent.
+      else if (payload.parts !== null) belowHighWater = this.#native.sendParts(kind, payload.parts);
+      else belowHighWater = this.#native.sendFrame(kind, payload.payload);
     } catch (cause) {
       if (cause && cause.code === 'ERR_PROCLET_CHANNEL_CLOSED' && !this.#exited) {
         this.#closed = true;
@@ -197,6 +200,9 @@ class Session {
         if (array) this.#host.cancel(array);
         break;
       }
+      case FrameKind.Packed:
+        if (this.#believe(kind)) this.#packed(payload);
+        break;
       case ChannelEvent.Drain:
         this.#host.drain();
         break;
@@ -246,6 +252,43 @@ class Session {
     if (this.#failed) return false;
     if (this.#ready) return true;
     this.#fail(`frame kind ${kind} arrived before READY`);
+    return false;
+  }
+
+  // A PACKED frame: what it stands for, checked as that kind's JSON would be. Its data comes
+  // from the child, so every length, text and shape in it is checked (lib/shared/packed.js).
+  #packed(payload) {
+    let decoded;
+    try {
+      decoded = codec.decodePacked(payload, true);
+    } catch (e) {
+      this.#fail(typeof e === 'string' ? e : `a packed payload is malformed (${e && e.message})`);
+      return;
+    }
+    const { kind, value } = decoded;
+    switch (kind) {
+      case FrameKind.Message:
+        this.#host.message(value);
+        break;
+      case FrameKind.Event:
+        if (this.#shaped(value, 'an event', isEvent)) this.#host.event(value[0], value.slice(1));
+        break;
+      case FrameKind.Call:
+        if (this.#shaped(value, 'a call', isCall)) this.#host.call(value);
+        break;
+      case FrameKind.Result:
+        if (this.#shaped(value, 'a call result', isResult)) this.#host.result(value);
+        break;
+      case FrameKind.Init:
+      default:
+        this.#fail(`a packed payload stands for frame kind ${kind}, which the child does not send`);
+        break;
+    }
+  }
+
+  #shaped(value, what, check) {
+    if (Array.isArray(value) && check(value)) return true;
+    this.#fail(`${what} has the wrong shape`);
     return false;
   }
 

@@ -13,15 +13,15 @@ const SEND = 'this.send(message)';
 /**
  * `writer`, `lifetime`: runtime/; `useCalls()`: lib/shared/calls.js's Calls; `signal()`: the
  * served call's AbortSignal; `registry`: the handler registry of runtime/handlers.js; `id`: this
- * worker's id.
+ * worker's id; `codec`: lib/shared/codec.js's Codec for the Proclet's `serialization`.
  */
-function createContext({ writer, lifetime, useCalls, signal, registry, id }) {
+function createContext({ writer, lifetime, useCalls, signal, registry, id, codec: encoder }) {
   /** Sends a message to the parent; false once the outgoing queue is past its high-water mark. */
   function send(message) {
     if (codec.isText(message)) return lifetime.closing ? false : writer.queue(FrameKind.Text, message, SEND);
-    const text = codec.toJson(message, SEND);
+    const payload = encoder.message(message, SEND);
     if (lifetime.closing) return false;
-    return writer.queue(FrameKind.Message, text, SEND);
+    return writer.queue(codec.kindOf(FrameKind.Message, payload), payload, SEND);
   }
 
   /** Fires `event` in the parent with `args`; false past the high-water mark. */
@@ -29,9 +29,9 @@ function createContext({ writer, lifetime, useCalls, signal, registry, id }) {
     const operation = 'this.emit(event, ...args)';
     checkEventName(event, operation);
     if (RESERVED_FROM_CHILD.has(event)) throw errors.reservedEvent(operation, event, 'child');
-    const payload = codec.argsToJson([event], args, operation);
+    const payload = encoder.list(FrameKind.Event, [event], args, operation);
     if (lifetime.closing) return false;
-    return writer.queue(FrameKind.Event, payload, operation);
+    return writer.queue(codec.kindOf(FrameKind.Event, payload), payload, operation);
   }
 
   /** Calls a method the parent exposed; resolves with its result. */

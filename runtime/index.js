@@ -20,19 +20,28 @@ const { createCoverage } = require('./coverage');
 const { createHandlers } = require('./handlers');
 const { createContext } = require('./context');
 
-/** READY out, then INIT and the `init.handlers` HANDLER frames that follow it in. */
+/**
+ * READY out, then INIT in, the PACKED frame of the run() arguments when INIT has none (binary
+ * data, long strings, 'advanced'), and the `init.handlers` HANDLER frames.
+ */
 function handshake() {
   if (!writeAllSync(encodeFrame(FrameKind.Ready, ''))) process.exit();
   const init = JSON.parse(readFrameSync(FrameKind.Init));
+  if (init.args === null) {
+    const { kind, value } = codec.decodePacked(readFrameSync(FrameKind.Packed, true), false);
+    if (kind !== FrameKind.Init || !Array.isArray(value)) throw errors.protocolFromParent('the run() arguments are not an array');
+    init.args = value;
+  }
   const handlers = [];
   for (let i = 0; i < init.handlers; i++) handlers.push(JSON.parse(readFrameSync(FrameKind.Handler)));
   return { init, handlers };
 }
 
-function readFrameSync(kind) {
+function readFrameSync(kind, bytes = false) {
   const header = readExactlySync(HEADER_LEN);
   if (header[4] !== kind) throw errors.protocolFromParent(`the handshake expected frame kind ${kind}, got ${header[4]}`);
-  return readExactlySync(header.readUInt32BE(0)).toString('utf8');
+  const payload = readExactlySync(header.readUInt32BE(0));
+  return bytes ? payload : payload.toString('utf8');
 }
 
 /** `factory`: the function worker's, or null for a script worker (INIT names its file). */
@@ -40,6 +49,7 @@ function start(factory, method) {
   const { init, handlers: shipped } = handshake();
   // The reader's callbacks reach the handlers, made below, only when frames arrive.
   const reader = createReader({ onFrame, onMessages, stopped: () => lifetime.closing });
+  const encoder = new codec.Codec(init.options.serialization);
   const socket = new net.Socket({
     fd: 3,
     readable: true,
@@ -55,12 +65,20 @@ function start(factory, method) {
   const useCalls = () => {
     if (calls === null) {
       const { Calls } = require('../lib/shared/calls');
-      calls = new Calls({ send: (kind, payload) => writer.queue(kind, payload, 'a call'), peer: () => 'the parent process', thisArg: context });
+      calls = new Calls({ send: (kind, payload) => writer.queue(kind, payload, 'a call'), codec: encoder, peer: () => 'the parent process', thisArg: context });
     }
     return calls;
   };
   const handlers = createHandlers({ caller: init.caller, options: init.options, useCalls, lifetime, coverage });
-  const context = createContext({ writer, lifetime, useCalls, signal: () => (calls === null ? undefined : calls.signal), registry: handlers.registry, id: init.id });
+  const context = createContext({
+    writer,
+    lifetime,
+    useCalls,
+    signal: () => (calls === null ? undefined : calls.signal),
+    registry: handlers.registry,
+    id: init.id,
+    codec: encoder,
+  });
   handlers.bind(context);
   socket.on('close', () => calls !== null && calls.close(errors.parentGone));
 
@@ -91,6 +109,21 @@ function start(factory, method) {
       case FrameKind.Handler:
         handlers.add(JSON.parse(payload));
         break;
+      case FrameKind.Packed: {
+        let decoded;
+        try {
+          decoded = codec.decodePacked(payload, false);
+        } catch (e) {
+          throw errors.protocolFromParent(typeof e === 'string' ? e : `a packed payload is malformed (${e && e.message})`);
+        }
+        const { kind: carried, value } = decoded;
+        if (carried === FrameKind.Message) handlers.dispatchMessage(value);
+        else if (carried === FrameKind.Event) handlers.dispatch(value[0], value.slice(1));
+        else if (carried === FrameKind.Call) useCalls().onCall(value);
+        else if (carried === FrameKind.Result) useCalls().onResult(value);
+        else throw errors.protocolFromParent(`a packed payload stands for frame kind ${carried} after the handshake`);
+        break;
+      }
       case FrameKind.Init:
       case FrameKind.Ready:
       case FrameKind.Error:

@@ -62,6 +62,7 @@ class Served {
 
 class Calls {
   #send;
+  #codec;
   #peer;
   #thisArg;
   #nextId = 1;
@@ -77,11 +78,13 @@ class Calls {
   #closed = null;
 
   /**
-   * `send(kind, payload)` queues a frame; `peer()` describes the other process for messages
-   * ("child process 123"); `thisArg` is `this` in the methods served here (or later, `bind`).
+   * `send(kind, payload)` queues a frame; `codec` (lib/shared/codec.js) encodes arguments and
+   * results; `peer()` describes the other process for messages ("child process 123"); `thisArg`
+   * is `this` in the methods served here (or later, `bind`).
    */
-  constructor({ send, peer, thisArg }) {
+  constructor({ send, codec: instance, peer, thisArg }) {
     this.#send = send;
+    this.#codec = instance;
     this.#peer = peer;
     this.#thisArg = thisArg;
   }
@@ -102,7 +105,7 @@ class Calls {
   call(operation, name, args, options = {}) {
     if (typeof name !== 'string' || name.length === 0) throw errors.invalidMethodName(operation, name);
     const { timeout, signal } = checkCallOptions(operation, options);
-    const payload = codec.argsToJson([this.#nextId, name], args, operation);
+    const payload = this.#codec.list(FrameKind.Call, [this.#nextId, name], args, operation);
     if (signal && signal.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(this.#closed(operation));
     const id = this.#nextId++;
@@ -114,7 +117,7 @@ class Calls {
       }
       if (signal) this.#watch(signal, id);
       try {
-        this.#send(FrameKind.Call, payload);
+        this.#send(codec.kindOf(FrameKind.Call, payload), payload);
       } catch (error) {
         this.#take(id);
         reject(error);
@@ -243,14 +246,14 @@ class Calls {
     if (this.#closed) return;
     let payload;
     try {
-      payload = ok ? (value === undefined ? `[${id},1]` : codec.argsToJson([id, 1], [value], 'a method result')) : errorPayload(id, value);
+      payload = ok ? this.#codec.result(id, value, 'a method result') : errorPayload(id, value);
       codec.checkSize(payload, FrameKind.Result, 'a method result');
     } catch (error) {
       // A result that cannot travel (no JSON form, too large) rejects the call with why.
       payload = errorPayload(id, error);
     }
     try {
-      this.#send(FrameKind.Result, payload);
+      this.#send(codec.kindOf(FrameKind.Result, payload), payload);
     } catch {
       // The caller is gone: nobody is waiting for this result.
     }

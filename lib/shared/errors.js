@@ -58,8 +58,8 @@ module.exports = {
     ),
 
   /** A message that cannot travel: `operation` is `parent.send(message)` or `this.send(message)`. */
-  invalidMessage: (operation, reason, cause) =>
-    makeError(TypeError, 'ERR_PROCLET_INVALID_MESSAGE', `${operation}: ${reason}. Messages must be JSON values.`, cause && { cause }),
+  invalidMessage: (operation, reason, hint, cause) =>
+    makeError(TypeError, 'ERR_PROCLET_INVALID_MESSAGE', `${operation}: ${reason}.${hint ? ` ${hint}.` : ''}`, cause && { cause }),
 
   /** An event name that is not a non-empty string. */
   invalidEventName: (operation, event) =>

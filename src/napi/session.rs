@@ -283,6 +283,33 @@ impl NativeSession {
     Ok(queued.below_high_water)
   }
 
+  /// Queues one frame whose payload is `parts` one after the other, as `sendFrame` does with one
+  /// payload: each part is a Buffer (its bytes) or a string whose characters are all below
+  /// U+0100 (its Latin-1 bytes), copied once, straight out of the JS value (`lib/shared/packed.js`
+  /// builds a PACKED frame this way, so that a binary value or a long string is not copied into
+  /// a frame buffer first).
+  ///
+  /// Errors: as `sendFrame`.
+  #[napi(ts_args_type = "kind: FrameKind, parts: Array<Buffer | string>")]
+  pub fn send_parts(&self, kind: FrameKind, parts: Vec<Part>) -> Result<bool> {
+    if !kind.to_child() {
+      return Err(error(
+        ErrorCode::Internal,
+        format!("frame kind {} is not sent to the child", kind.name()),
+      ));
+    }
+    let parts = parts.into_iter().map(|part| part.0).collect();
+    let channel = self.channel()?;
+    let queued = channel
+      .outbox
+      .borrow_mut()
+      .enqueue_parts(kind, parts, Instant::now())?;
+    if queued.flush_now {
+      channel.flush();
+    }
+    Ok(queued.below_high_water)
+  }
+
   /// The end of the tick: writes what `sendFrame` queued, without blocking, and makes the next
   /// frame the first of a new burst (written at once).
   #[napi]
@@ -371,6 +398,75 @@ impl NativeSession {
       .channel
       .as_ref()
       .ok_or_else(|| error(ErrorCode::Closed, "the channel is closed"))
+  }
+}
+
+/// One part of `sendParts`: the bytes of a Buffer, or the Latin-1 bytes of a string (the caller
+/// guarantees every character is below U+0100), copied out of the JS value.
+pub struct Part(Vec<u8>);
+
+impl TypeName for Part {
+  fn type_name() -> &'static str {
+    "Buffer | string"
+  }
+
+  fn value_type() -> ValueType {
+    ValueType::Unknown
+  }
+}
+
+impl FromNapiValue for Part {
+  unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+    let mut kind = 0;
+    // SAFETY: a valid env and value on the JS thread (FromNapiValue contract); every out-pointer
+    // is valid, and the Latin-1 copy writes at most `capacity` bytes into a buffer of that size.
+    unsafe {
+      check(sys::napi_typeof(env, value, &mut kind))?;
+      if kind == sys::ValueType::napi_string {
+        let mut length = 0;
+        check(sys::napi_get_value_string_latin1(
+          env,
+          value,
+          std::ptr::null_mut(),
+          0,
+          &mut length,
+        ))?;
+        let capacity = length + 1; // napi writes a terminating NUL
+        let mut bytes: Vec<u8> = Vec::with_capacity(capacity);
+        let mut written = 0;
+        check(sys::napi_get_value_string_latin1(
+          env,
+          value,
+          bytes.as_mut_ptr().cast(),
+          capacity,
+          &mut written,
+        ))?;
+        bytes.set_len(written.min(length));
+        return Ok(Part(bytes));
+      }
+      let mut data = std::ptr::null_mut();
+      let mut length = 0;
+      check(sys::napi_get_buffer_info(
+        env,
+        value,
+        &mut data,
+        &mut length,
+      ))?;
+      let bytes = if length == 0 {
+        Vec::new()
+      } else {
+        std::slice::from_raw_parts(data.cast::<u8>(), length).to_vec()
+      };
+      Ok(Part(bytes))
+    }
+  }
+}
+
+fn check(status: sys::napi_status) -> napi::Result<()> {
+  if status == sys::Status::napi_ok {
+    Ok(())
+  } else {
+    Err(napi::Error::from_status(Status::from(status)))
   }
 }
 

@@ -47,6 +47,10 @@ pub enum FrameKind {
   Result = 0x09,
   /// Either direction: the caller gave up on a call (timeout, abort), as JSON `[id, thrown]`.
   Cancel = 0x0a,
+  /// Either direction: a message, event, call, result or the run() arguments as sections of
+  /// bytes: JSON beside raw binary values and long strings, or V8's structured clone
+  /// (`lib/shared/packed.js`, docs/protocol.md). Checked by the JS that decodes it.
+  Packed = 0x0b,
   /// Child to parent: coverage counts of istanbul-instrumented code that ran in the child, as
   /// JSON, sent once when the child ends.
   Coverage = 0x10,
@@ -81,7 +85,7 @@ impl Copy for FrameKind {}
 
 impl FrameKind {
   /// Every kind, for tables built from the numbering (the child runtime's prelude, tests).
-  pub const ALL: [FrameKind; 11] = [
+  pub const ALL: [FrameKind; 12] = [
     FrameKind::Message,
     FrameKind::Error,
     FrameKind::Handler,
@@ -92,6 +96,7 @@ impl FrameKind {
     FrameKind::Call,
     FrameKind::Result,
     FrameKind::Cancel,
+    FrameKind::Packed,
     FrameKind::Coverage,
   ];
 
@@ -112,6 +117,7 @@ impl FrameKind {
       FrameKind::Call => "Call",
       FrameKind::Result => "Result",
       FrameKind::Cancel => "Cancel",
+      FrameKind::Packed => "Packed",
       FrameKind::Coverage => "Coverage",
     }
   }
@@ -123,7 +129,8 @@ impl FrameKind {
       | FrameKind::Event
       | FrameKind::Call
       | FrameKind::Result
-      | FrameKind::Cancel => Direction::Both,
+      | FrameKind::Cancel
+      | FrameKind::Packed => Direction::Both,
       FrameKind::Handler | FrameKind::Init => Direction::ToChild,
       FrameKind::Error | FrameKind::Ready | FrameKind::Coverage => Direction::ToParent,
     }
@@ -132,6 +139,7 @@ impl FrameKind {
   pub fn encoding(self) -> Encoding {
     match self {
       FrameKind::Ready => Encoding::Empty,
+      FrameKind::Packed => Encoding::Bytes,
       FrameKind::Message
       | FrameKind::Error
       | FrameKind::Handler

@@ -22,6 +22,9 @@ macro_rules! bundled {
 const MODULES: &[(&str, &str)] = &[
   bundled!("lib/shared/errors.js"),
   bundled!("lib/shared/thrown.js"),
+  bundled!("lib/shared/packed.js"),
+  bundled!("lib/shared/binary.js"),
+  bundled!("lib/shared/structured.js"),
   bundled!("lib/shared/codec.js"),
   bundled!("lib/shared/emitter.js"),
   bundled!("lib/shared/calls.js"),
