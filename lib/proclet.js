@@ -19,7 +19,9 @@ const errors = require('./shared/errors');
 const { Calls, checkMethods } = require('./shared/calls');
 const { reviveThrown } = require('./shared/thrown');
 const sourceBoundary = require('./source');
-const { functionSource, callerFile } = require('./source/function');
+const { functionSource, callerFile, isOwnFile } = require('./source/function');
+const { callSites, locate, locateCompiled, withSourceMap } = require('./source/location');
+const { locationOffset } = require('./source/syntax');
 const { mergeChildCoverage } = require('./source/coverage');
 const { SIGNALS, signalNumber, childExecArgv, childEnv, normalizeOptions, stopTimeout } = require('./options');
 const { isScriptWorker, resolveScript } = require('./script');
@@ -32,9 +34,21 @@ const { ChildHandle } = require('./child-handle');
 const SEND = 'parent.send(message)';
 const SHIPPED_WORKER = 'the function passed to new Proclet()';
 
-/** What is shipped for `fn`: its source with what compiled code needs (lib/source/). */
+/**
+ * What is shipped for `fn`: its source with what compiled code needs, and where it was written
+ * when a file holds it as it is, or where it is in a compiled file that has a source map (`at`:
+ * { file, line, column, map? }, 0-based) (lib/source/location.js).
+ */
 function shippedSource(fn, operation) {
-  return sourceBoundary.prepare(fn, functionSource(fn, operation), operation);
+  const written = functionSource(fn, operation);
+  const prepared = sourceBoundary.prepare(fn, written, operation);
+  // (Not for a Babel async wrapper: what is shipped then is the generator inside it.)
+  let at;
+  if (prepared.original === written.source) {
+    const sites = callSites(shippedSource, isOwnFile);
+    at = withSourceMap(locate(written.source, sites)) || locateCompiled(fn, written.source, () => locationOffset(written.source, written.method), sites);
+  }
+  return at ? { ...prepared, at } : prepared;
 }
 
 /** How closure explanations name a shipped function. */
@@ -81,7 +95,7 @@ function deferred() {
 }
 
 class Proclet {
-  #worker; // { source, method } | { script } (absolute path)
+  #worker; // { source, method, prelude?, at? } (lib/source/) | { script } (absolute path)
   #caller;
   #options;
   #state = 'idle'; // 'running' | 'waiting' | 'exited' (see the top of this file)
@@ -104,7 +118,7 @@ class Proclet {
   #argsJson = null;
   /** The run() arguments as a PACKED frame (kind INIT) sent right after INIT, or null. */
   #argsPacked = null;
-  /** What the child runs besides the worker, as HANDLER payloads (JSON of `{ type, event?, name?, source, method }`): sent after INIT to every child. */
+  /** What the child runs besides the worker, as HANDLER payloads (JSON of `{ type, event?, name?, source, method, prelude?, at? }`): sent after INIT to every child. */
   #handlers = [];
   /** Names of the methods shipped to the child (each can be exposed once). */
   #childMethods = new Set();
@@ -154,10 +168,10 @@ class Proclet {
       this.#worker = { script: resolveScript(fn, this.#caller) };
       this.#options = normalizeOptions(options);
     } else {
-      const { source, method, original } = shippedSource(fn, 'new Proclet(fn)');
+      const { source, method, original, prelude, at } = shippedSource(fn, 'new Proclet(fn)');
       this.#options = normalizeOptions(options);
       this.#shipped.push({ what: SHIPPED_WORKER, source: original });
-      this.#worker = { source, method };
+      this.#worker = { source, method, prelude, at };
     }
     this.#policy = new RestartPolicy(this.#options);
     this.#stdio = new ProcletStdio(this.#options.stdio, (event, chunk) => this.#emit(event, chunk));
@@ -326,7 +340,7 @@ class Proclet {
       wildcard: this.#options.wildcard,
       delimiter: this.#options.delimiter,
       serialization: this.#options.serialization,
-    })},"id":1,"handlers":${this.#handlers.length},"args":${this.#argsJson}}`;
+    })},"id":1,"worker":${JSON.stringify({ prelude: this.#worker.prelude, at: this.#worker.at })},"handlers":${this.#handlers.length},"args":${this.#argsJson}}`;
   }
 
   /** Starts a child: INIT, the handlers, what was sent meanwhile. Throws ERR_PROCLET_SPAWN / CACHE. */
@@ -601,8 +615,8 @@ class Proclet {
     this.#shipPrepared(spec, shippedSource(fn, operation), operation);
   }
 
-  #shipPrepared(spec, { source, method, original }, operation) {
-    const shipped = JSON.stringify({ ...spec, source, method });
+  #shipPrepared(spec, { source, method, original, prelude, at }, operation) {
+    const shipped = JSON.stringify({ ...spec, source, method, prelude, at });
     codec.checkSize(shipped, FrameKind.Handler, operation);
     if (this.#session) {
       this.#session.send(FrameKind.Handler, shipped, operation);

@@ -142,7 +142,7 @@ function start(factory, method) {
 
   for (const handler of shipped) handlers.add(handler);
   if (factory === null) handlers.runScript(init.script, init.args);
-  else handlers.runWorker(factory, method, init.args);
+  else handlers.runWorker(factory, method, init.args, init.worker);
 }
 
 module.exports = { start };
