@@ -963,7 +963,9 @@ export declare class Proclet<
    * Stops the current child as `stop()` does (timeout `killTimeout`) and starts a fresh one at
    * once, whatever the policy; resolves when the new child is ready. Emits `'restart'` with delay
    * 0 and counts in `restarts`, but is never a quick end (the doubling delay starts over). While a
-   * restart is pending: the next child starts now. Twice at once: the same promise.
+   * restart is pending: the next child starts now. Twice at once: the same promise. Messages,
+   * events and calls sent after `restart()` go to the new child (the old one's `'stop'` is the
+   * last thing it receives).
    * @returns rejects with `ERR_PROCLET_NOT_STARTED` before `run()`, `ERR_PROCLET_CHANNEL_CLOSED`
    *   after `stop()` or the final exit (or if one of them comes first), and with the new child's
    *   failure if it ends before it is ready.

@@ -572,22 +572,40 @@ class Proclet {
 
   // To the running child; while none runs (a restart is pending), queued for the next one, in
   // order. A child whose channel has closed is on its way out: what it refuses goes to the next
-  // one when one may follow (else it is dropped, false, as nobody will receive it).
+  // one when one may follow (else it is dropped, false, as nobody will receive it). So does
+  // what is sent after restart() asked the current child to stop: its 'stop' is the last thing
+  // it receives (it closes after its handlers and would drop the rest). A RESULT answers the
+  // child that called (its 'stop' handler may await it): never queued for another child.
   #write(kind, payload, operation) {
     if (this.#state === 'exited') throw this.#closedError(operation);
     const bytes = codec.checkSize(payload, kind, operation);
-    if (this.#session !== null) {
+    if (this.#session !== null && !this.#heldForNext(kind, payload)) {
       const belowHighWater = this.#session.send(kind, payload, operation);
       // `open` is read after the send: the send is what finds the channel closed.
-      if (this.#session.open || !this.#mayRestart()) return this.#owe(belowHighWater);
-      // Calls from this id on wait for the next child: the current one's end must not reject them.
-      if (this.#queuedCallsFrom === Infinity) this.#queuedCallsFrom = kind === FrameKind.Call ? this.#calls.nextId - 1 : this.#calls.nextId;
+      if (this.#session.open || !this.#mayRestart() || kind === FrameKind.Result) return this.#owe(belowHighWater);
+    }
+    // The caller is gone with its child: nobody waits for this result.
+    if (kind === FrameKind.Result) return true;
+    // Calls from this id on wait for the next child: the current one's end must not reject them.
+    if (this.#session !== null && this.#queuedCallsFrom === Infinity) {
+      this.#queuedCallsFrom = kind === FrameKind.Call ? this.#calls.nextId - 1 : this.#calls.nextId;
     }
     // Kept for the next child: a packed frame is copied now (the values sent may change after).
     if (typeof payload !== 'string') void payload.frame;
     this.#pending.push(kind, payload);
     this.#pendingBytes += HEADER_LEN + (bytes || Buffer.byteLength(payload));
     return this.#owe(this.#pendingBytes < HIGH_WATER_MARK);
+  }
+
+  /**
+   * Whether a frame for the current child goes to the next one instead: after restart() asked
+   * the current one to stop, everything but the answers to its own calls, and the cancellation
+   * of calls it received.
+   */
+  #heldForNext(kind, payload) {
+    if (!this.#restartAsked || kind === FrameKind.Result) return false;
+    if (kind === FrameKind.Cancel) return JSON.parse(payload)[0] >= this.#queuedCallsFrom;
+    return true;
   }
 
   /** A send's result: false (past the high-water mark) owes the sender a 'drain'. */
@@ -603,7 +621,7 @@ class Proclet {
 
   #flush() {
     if (this.#state === 'exited') return Promise.reject(this.#closedError('parent.flush()'));
-    if (this.#session) return this.#session.flushed('parent.flush()');
+    if (this.#session && !this.#restartAsked) return this.#session.flushed('parent.flush()');
     const flush = deferred();
     this.#pendingFlushes.push(flush);
     return flush.promise;

@@ -289,23 +289,34 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
    * Runs a script worker (runtime/script.js): loads the module and calls its exported function,
    * if it has one, with `args`. The child stays alive while an ES module loads.
    */
-  function runScript(file, args) {
+  // `frames.loading()` is called when the module is imported asynchronously (an ES module):
+  // the runtime then holds what the parent sends until `frames.loaded()`, called once the
+  // module's export has run (or failed to load).
+  function runScript(file, args, frames) {
     const { loadScript } = require('./script');
     let loading = false;
     const run = (worker) => {
+      const wasLoading = loading;
       if (loading) lifetime.hold(-1);
       loading = false;
       lifetime.started();
-      if (worker !== null) call(worker, args);
+      try {
+        if (worker !== null) call(worker, args);
+      } finally {
+        if (wasLoading) frames.loaded();
+      }
     };
     const imported = loadScript(file, run);
     if (imported !== undefined) {
       loading = true;
+      frames.loading();
       lifetime.hold(1);
       imported.then(undefined, (error) => {
+        const wasLoading = loading;
         if (loading) lifetime.hold(-1);
         loading = false;
         lifetime.fatal(error, 'uncaughtException');
+        if (wasLoading) frames.loaded();
       });
     }
   }

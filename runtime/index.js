@@ -82,9 +82,30 @@ function start(factory, method) {
   handlers.bind(context);
   socket.on('close', () => calls !== null && calls.close(errors.parentGone));
 
+  // While an ES module worker is being imported (asynchronously), what the parent sends waits
+  // here, in order, as `[kind, payload]` pairs (kind -1: a run of messages): the module's default
+  // export registers its own handlers and methods when it runs, and a 'stop', an event or a call
+  // that arrived before must find them, as with a CommonJS worker (loaded before any read).
+  let loading = null;
+
+  function onFrame(kind, payload) {
+    if (loading !== null) loading.push(kind, payload);
+    else deliver(kind, payload);
+  }
+
+  /** The ES module worker has run (or failed to load): what waited is delivered, in order. */
+  function loaded() {
+    const waiting = loading;
+    loading = null;
+    for (let i = 0; i < waiting.length && !lifetime.closing; i += 2) {
+      if (waiting[i] === -1) onMessages(waiting[i + 1]);
+      else deliver(waiting[i], waiting[i + 1]);
+    }
+  }
+
   // Every kind has an arm: what only the child sends, or a number this build does not know,
   // is the parent breaking the protocol.
-  function onFrame(kind, payload) {
+  function deliver(kind, payload) {
     switch (kind) {
       case FrameKind.Message:
       case FrameKind.Text:
@@ -134,6 +155,10 @@ function start(factory, method) {
   }
 
   function onMessages(messages) {
+    if (loading !== null) {
+      loading.push(-1, messages.slice());
+      return;
+    }
     for (const message of messages) {
       handlers.dispatchMessage(message);
       if (lifetime.closing) return;
@@ -141,8 +166,12 @@ function start(factory, method) {
   }
 
   for (const handler of shipped) handlers.add(handler);
-  if (factory === null) handlers.runScript(init.script, init.args);
-  else handlers.runWorker(factory, method, init.args, init.worker);
+  if (factory === null) {
+    handlers.runScript(init.script, init.args, {
+      loading: () => (loading = []),
+      loaded,
+    });
+  } else handlers.runWorker(factory, method, init.args, init.worker);
 }
 
 module.exports = { start };
