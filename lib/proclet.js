@@ -18,6 +18,13 @@ const { SIGNALS, signalNumber, childExecArgv, normalizeOptions } = require('./op
 const { Session } = require('./session');
 const { ParentChannel } = require('./parent');
 const { ChildHandle } = require('./child-handle');
+const { PeerRouter } = require('./binding');
+
+/**
+ * Where lib/pool.js puts a worker's place in its pool (`{ router, id, size }`) on the options it
+ * passes to `new Proclet()`: a symbol, so it is no option a user can pass by name.
+ */
+const POOL_MEMBER = Symbol('proclet.poolMember');
 
 const SEND = 'parent.send(message)';
 const SHIPPED_WORKER = 'the function passed to new Proclet()';
@@ -81,6 +88,8 @@ class Proclet {
   #startTimer = null;
   /** The final 'exit' was emitted. */
   #finished = false;
+  /** `{ router, id, size }`: this worker's place among its peers (a pool's, or its own). */
+  #peers;
 
   /**
    * @param {Function} fn the worker: runs in a new Node.js process, `this` = the child context.
@@ -89,6 +98,8 @@ class Proclet {
   constructor(fn, options) {
     const { source, method, original } = shippedSource(fn, 'new Proclet(fn)');
     this.#options = normalizeOptions(options);
+    const member = options != null && typeof options === 'object' ? options[POOL_MEMBER] : undefined;
+    this.#peers = member || { router: null, id: 1, size: 1 };
     this.#shipped.push({ what: SHIPPED_WORKER, source: original });
     this.#worker = { source, method };
     this.#caller = callerFile(Proclet);
@@ -183,7 +194,7 @@ class Proclet {
     const init = `{"caller":${JSON.stringify(this.#caller)},"options":${JSON.stringify({
       wildcard: this.#options.wildcard,
       delimiter: this.#options.delimiter,
-    })},"id":1,"handlers":${this.#handlers.length},"args":${codec.argsToJson([], args, operation)}}`;
+    })},"id":${this.#peers.id},"size":${this.#peers.size},"handlers":${this.#handlers.length},"args":${codec.argsToJson([], args, operation)}}`;
     codec.checkSize(init, FrameKind.Init, operation);
     return init;
   }
@@ -194,6 +205,7 @@ class Proclet {
       execArgv: childExecArgv(),
       source: this.#worker.source,
       method: this.#worker.method,
+      peers: this.#peerRoute(),
     };
     const session = new Session(options, init, this.#sessionHost());
     this.#session = session;
@@ -224,6 +236,12 @@ class Proclet {
       }, ms);
       this.#startTimer.unref();
     }
+  }
+
+  /** The router this worker's children join: its pool's, or (a lone Proclet) one of its own. */
+  #peerRoute() {
+    if (this.#peers.router === null) this.#peers.router = new PeerRouter(1);
+    return { router: this.#peers.router, id: this.#peers.id };
   }
 
   /** What a session reports, turned into the Proclet's events. */
@@ -355,4 +373,4 @@ class Proclet {
   }
 }
 
-module.exports = { Proclet };
+module.exports = { Proclet, POOL_MEMBER };

@@ -32,8 +32,8 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
   // way through it (README, Limits).
   let held = [];
 
-  function hold(event, args) {
-    held.push([event, args]);
+  function hold(event, args, from) {
+    held.push([event, args, from]);
   }
 
   function changed() {
@@ -42,8 +42,8 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     const waiting = held;
     held = [];
     for (let i = 0; i < waiting.length; i++) {
-      const [event, args] = waiting[i];
-      dispatch(event, args);
+      const [event, args, from] = waiting[i];
+      dispatch(event, args, from);
       if (lifetime.closing) return;
     }
   }
@@ -90,21 +90,24 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
   // A handler that throws is an uncaught exception, as usual; but it must not unwind through
   // the reader and abandon a half-parsed read (a user's 'uncaughtException' listener keeps the
   // child running). Without such a listener, the fatal path reports it and dispatching stops.
-  /** Delivers a message to the 'message' handlers (and `onAny` ones): the hot path, no arrays. */
-  function dispatchMessage(message) {
+  /**
+   * Delivers a message to the 'message' handlers (and `onAny` ones): the hot path, no arrays.
+   * `from`: the sender's id (0, the parent, or a peer's).
+   */
+  function dispatchMessage(message, from = FROM_PARENT) {
     const any = table.anyListeners;
     const listeners = table.listenersFor('message');
     if (any.length === 0 && listeners.length === 0) {
-      hold('message', [message]);
+      hold('message', [message], from);
       return;
     }
     for (let i = 0; i < any.length; i++) {
-      invoke(any[i], ['message', message, FROM_PARENT]);
+      invoke(any[i], ['message', message, from]);
       if (lifetime.closing) return;
     }
     for (let i = 0; i < listeners.length; i++) {
       try {
-        listeners[i].call(context, message, FROM_PARENT);
+        listeners[i].call(context, message, from);
       } catch (error) {
         lifetime.handlerThrew(error);
       }
@@ -112,20 +115,20 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     }
   }
 
-  /** Delivers `event` (a message is the event 'message') with `args` to its handlers. */
-  function dispatch(event, args) {
+  /** Delivers `event` (a message is the event 'message') with `args` to its handlers; `from` as above. */
+  function dispatch(event, args, from = FROM_PARENT) {
     const any = table.anyListeners;
     const listeners = table.listenersFor(event);
     if (any.length === 0 && listeners.length === 0) {
-      hold(event, args);
+      hold(event, args, from);
       return;
     }
     for (const handler of any) {
-      invoke(handler, [event, ...args, FROM_PARENT]);
+      invoke(handler, [event, ...args, from]);
       if (lifetime.closing) return;
     }
     for (const handler of listeners) {
-      invoke(handler, [...args, FROM_PARENT]);
+      invoke(handler, [...args, from]);
       if (lifetime.closing) return;
     }
   }
@@ -175,12 +178,23 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     }
   }
 
+  /** Runs a worker whose source came in INIT (a spare adopted by run(), warm start). */
+  function runWorkerSource(source, method, args) {
+    const factory = compile(source, method);
+    lifetime.started();
+    const worker = materialize(factory, method, 'new Proclet(fn)');
+    const result = worker.apply(context, args);
+    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+      result.then(undefined, (error) => lifetime.fatal(error, 'unhandledRejection'));
+    }
+  }
+
   /** The context, once it exists: `this` for every user function. */
   function bind(value) {
     context = value;
   }
 
-  return { registry, add, dispatch, dispatchMessage, runWorker, bind };
+  return { registry, add, dispatch, dispatchMessage, runWorker, runWorkerSource, bind };
 }
 
 // Dynamic import(): resolved from the file that created the Proclet, like require(). A source

@@ -58,9 +58,25 @@ function start(factory, method) {
     return calls;
   };
   const handlers = createHandlers({ caller: init.caller, options: init.options, useCalls, lifetime, coverage });
-  const context = createContext({ writer, lifetime, useCalls, signal: () => (calls === null ? undefined : calls.signal), registry: handlers.registry, id: init.id });
+  const context = createContext({
+    writer,
+    lifetime,
+    useCalls,
+    signal: () => (calls === null ? undefined : calls.signal),
+    registry: handlers.registry,
+    id: init.id,
+    size: init.size,
+  });
   handlers.bind(context);
   socket.on('close', () => calls !== null && calls.close(errors.parentGone));
+
+  // The sender of the next message or event: a peer's id after a FROM frame, else 0 (the parent).
+  let from = 0;
+  function takeFrom() {
+    const sender = from;
+    from = 0;
+    return sender;
+  }
 
   // Every kind has an arm: what only the child sends, or a number this build does not know,
   // is the parent breaking the protocol.
@@ -68,13 +84,16 @@ function start(factory, method) {
     switch (kind) {
       case FrameKind.Message:
       case FrameKind.Text:
-        handlers.dispatchMessage(codec.decode(kind, payload));
+        handlers.dispatchMessage(codec.decode(kind, payload), takeFrom());
         break;
       case FrameKind.Event: {
         const [event, ...args] = JSON.parse(payload);
-        handlers.dispatch(event, args);
+        handlers.dispatch(event, args, takeFrom());
         break;
       }
+      case FrameKind.From:
+        from = Number(payload);
+        break;
       case FrameKind.Call:
         useCalls().onCall(JSON.parse(payload));
         break;
@@ -90,6 +109,7 @@ function start(factory, method) {
       case FrameKind.Init:
       case FrameKind.Ready:
       case FrameKind.Error:
+      case FrameKind.To:
       case FrameKind.Coverage:
       default:
         throw errors.protocolFromParent(`unexpected frame kind 0x${kind.toString(16)}`);
@@ -98,13 +118,15 @@ function start(factory, method) {
 
   function onMessages(messages) {
     for (const message of messages) {
-      handlers.dispatchMessage(message);
+      handlers.dispatchMessage(message, takeFrom());
       if (lifetime.closing) return;
     }
   }
 
   for (const handler of shipped) handlers.add(handler);
-  handlers.runWorker(factory, method, init.args);
+  // A spare (warm start) was booted before its worker was known: the source came in INIT.
+  if (factory === null) handlers.runWorkerSource(init.worker.source, init.worker.method, init.args);
+  else handlers.runWorker(factory, method, init.args);
 }
 
 module.exports = { start };

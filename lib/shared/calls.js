@@ -294,4 +294,4 @@ function checkMethods(operation, methods, existing) {
   return entries;
 }
 
-module.exports = { Calls, checkMethods };
+module.exports = { Calls, checkMethods, checkCallOptions };

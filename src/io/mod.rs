@@ -5,7 +5,9 @@ pub mod connection;
 pub mod event;
 pub mod frame_queue;
 pub mod outbox;
+pub mod route;
 
 pub use connection::{Connection, ReadState, READ_BUDGET};
 pub use event::Event;
 pub use outbox::{Outbox, Queued, SendError, Written};
+pub use route::Target;

@@ -47,6 +47,12 @@ pub enum FrameKind {
   Result = 0x09,
   /// Either direction: the caller gave up on a call (timeout, abort), as JSON `[id, thrown]`.
   Cancel = 0x0a,
+  /// Child to parent: the next frame (a `Message`, `Text` or `Event`) is for a peer, not for the
+  /// parent: ASCII payload, a worker id (`"2"`) or `"*"` for every worker, the sender included.
+  /// The parent routes the pair in Rust (`src/napi/router.rs`); JS never sees it.
+  To = 0x0c,
+  /// Parent to child: the next frame was sent by a peer: ASCII payload, the sender's worker id.
+  From = 0x0d,
   /// Child to parent: coverage counts of istanbul-instrumented code that ran in the child, as
   /// JSON, sent once when the child ends.
   Coverage = 0x10,
@@ -81,7 +87,7 @@ impl Copy for FrameKind {}
 
 impl FrameKind {
   /// Every kind, for tables built from the numbering (the child runtime's prelude, tests).
-  pub const ALL: [FrameKind; 11] = [
+  pub const ALL: [FrameKind; 13] = [
     FrameKind::Message,
     FrameKind::Error,
     FrameKind::Handler,
@@ -92,6 +98,8 @@ impl FrameKind {
     FrameKind::Call,
     FrameKind::Result,
     FrameKind::Cancel,
+    FrameKind::To,
+    FrameKind::From,
     FrameKind::Coverage,
   ];
 
@@ -112,6 +120,8 @@ impl FrameKind {
       FrameKind::Call => "Call",
       FrameKind::Result => "Result",
       FrameKind::Cancel => "Cancel",
+      FrameKind::To => "To",
+      FrameKind::From => "From",
       FrameKind::Coverage => "Coverage",
     }
   }
@@ -124,8 +134,10 @@ impl FrameKind {
       | FrameKind::Call
       | FrameKind::Result
       | FrameKind::Cancel => Direction::Both,
-      FrameKind::Handler | FrameKind::Init => Direction::ToChild,
-      FrameKind::Error | FrameKind::Ready | FrameKind::Coverage => Direction::ToParent,
+      FrameKind::Handler | FrameKind::Init | FrameKind::From => Direction::ToChild,
+      FrameKind::Error | FrameKind::Ready | FrameKind::To | FrameKind::Coverage => {
+        Direction::ToParent
+      }
     }
   }
 
@@ -141,6 +153,8 @@ impl FrameKind {
       | FrameKind::Call
       | FrameKind::Result
       | FrameKind::Cancel
+      | FrameKind::To
+      | FrameKind::From
       | FrameKind::Coverage => Encoding::Utf8,
     }
   }
