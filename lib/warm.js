@@ -39,7 +39,7 @@ class Spare {
     this.#warm = warm;
     this.key = launchKey(launch);
     this.native = new NativeSession(
-      { execPath: launch.execPath, execArgv: launch.execArgv, source: null, method: false },
+      { execPath: launch.execPath, execArgv: launch.execArgv, method: false },
       (kinds, payloads, ints) => (this.#target === null ? this.#idle(kinds, ints) : this.#target(kinds, payloads, ints)),
     );
     this.native.setRef(false);
