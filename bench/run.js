@@ -16,7 +16,7 @@ const { render } = require('./report');
 const { RESULT_PREFIX } = require('./worker');
 const { CONTENDER_NAMES } = require('./contenders');
 
-const SCENARIOS = ['start', 'roundtrip', 'throughput', 'bulk', 'memory', 'calls'];
+const SCENARIOS = ['start', 'roundtrip', 'throughput', 'bulk', 'memory', 'calls', 'pool'];
 const WORKER = path.join(__dirname, 'worker.js');
 
 const FULL = {
@@ -29,6 +29,7 @@ const FULL = {
     { count: 10, mib: 16 },
   ],
   idleChildren: 50,
+  poolCalls: 20000,
   timeoutMs: 180000,
 };
 const QUICK = {
@@ -41,6 +42,7 @@ const QUICK = {
     { count: 2, mib: 16 },
   ],
   idleChildren: 8,
+  poolCalls: 20000,
   timeoutMs: 30000,
 };
 
