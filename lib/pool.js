@@ -47,8 +47,9 @@ class ProcletPool {
   #router;
   /** Proclets by id (index id - 1). */
   #workers = [];
-  /** Calls in flight per worker (index id - 1). */
+  /** Calls in flight per worker (index id - 1), and their records in the order they were sent. */
   #busy;
+  #outstanding;
   /** A worker takes calls: its child runs or is starting (not between a death and its restart). */
   #up;
   /** Workers whose final 'exit' came. */
@@ -81,10 +82,11 @@ class ProcletPool {
     if (procletOptions.restart === undefined && typeof Proclet.prototype.restart === 'function') procletOptions.restart = 'on-failure';
     this.#router = new PeerRouter(this.#size);
     this.#busy = new Array(this.#size).fill(0);
+    this.#outstanding = Array.from({ length: this.#size }, () => []);
     this.#up = new Array(this.#size).fill(true);
     const byId = {};
     for (let id = 1; id <= this.#size; id++) {
-      const proclet = new Proclet(worker, { ...procletOptions, [POOL_MEMBER]: { router: this.#router, id, size: this.#size } });
+      const proclet = new Proclet(worker, { ...procletOptions, [POOL_MEMBER]: { router: this.#router, id, size: this.#size, concurrency: this.#concurrency } });
       this.#workers.push(proclet);
       byId[id] = proclet;
       this.#watch(proclet, id);
@@ -135,9 +137,12 @@ class ProcletPool {
     return this.#size;
   }
 
-  /** Calls waiting for a free worker. */
+  /** Calls not started yet: waiting in the pool, or in a worker for one of its calls to end. */
   get queued() {
-    return this.#queue.length - this.#queueHead;
+    let count = 0;
+    for (let k = this.#queueHead; k < this.#queue.length; k++) if (this.#queue[k] !== undefined && !this.#queue[k].done) count++;
+    for (const busy of this.#busy) if (busy > this.#concurrency) count += busy - this.#concurrency;
+    return count;
   }
 
   /** Starts every worker with `args`. */
@@ -261,35 +266,46 @@ class ProcletPool {
   }
 
   // ---- calls --------------------------------------------------------------------------------
+  //
+  // A worker runs at most `concurrency` calls at once (its runtime enforces it). While every
+  // worker is that busy, up to `concurrency` more calls per worker are handed over ahead of
+  // time: they wait in the worker, in order, so that it never idles for a round trip between
+  // two calls. Such a call has not started; if its worker dies, it goes back to the front of
+  // the pool's queue for another worker instead of failing. Past that, calls wait here (FIFO).
 
   #call(operation, name, args, callOptions) {
     if (typeof name !== 'string' || name.length === 0) throw errors.invalidMethodName(operation, name);
     const { timeout, signal } = callOptions === undefined ? {} : checkCallOptions(operation, callOptions);
     if (this.#gone === this.#size) return Promise.reject(errors.poolEnded(operation));
-    const index = this.#pick();
-    if (index >= 0 && this.queued === 0) return this.#send(index, operation, name, args, timeout, signal);
+    let resolve;
+    let reject;
+    const promise = new Promise((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const entry = { operation, name, args, timeout, signal, deadline: 0, resolve, reject, timer: null, onAbort: null, done: false };
+    if (timeout > 0) entry.deadline = Date.now() + timeout;
+    const index = this.#queue.length === this.#queueHead ? this.#place() : -1;
+    if (index >= 0) {
+      // Throws what the worker's call() throws (bad arguments), synchronously.
+      this.#dispatch(index, entry, true);
+      return promise;
+    }
     // Refused now, as a call to a worker would be, not when its turn comes.
     codec.argsToJson([0, name], args, operation);
     if (signal && signal.aborted) return Promise.reject(signal.reason);
     if (this.queued >= this.#maxQueue) return Promise.reject(errors.queueFull(operation, this.#maxQueue));
-    return new Promise((resolve, reject) => {
-      const entry = { operation, name, args, timeout, signal, deadline: 0, resolve, reject, timer: null, onAbort: null, done: false };
-      if (timeout > 0) {
-        entry.deadline = Date.now() + timeout;
-        entry.timer = setTimeout(() => this.#dropQueued(entry, errors.callTimeout(operation, name, timeout, 'a worker of the pool (it was still queued)')), timeout);
-      }
-      if (signal) {
-        entry.onAbort = () => this.#dropQueued(entry, signal.reason);
-        signal.addEventListener('abort', entry.onAbort, { once: true });
-      }
-      this.#queue.push(entry);
-    });
+    this.#enqueue(entry, false);
+    return promise;
   }
 
-  /** The least busy worker that takes calls and has room, or -1. */
-  #pick() {
+  /**
+   * The least busy worker that takes calls and runs fewer than `limit` (`concurrency` to run at
+   * once; twice that to also wait there), or -1.
+   */
+  #pick(limit) {
     let best = -1;
-    let least = this.#concurrency;
+    let least = limit;
     const size = this.#size;
     for (let k = 0; k < size; k++) {
       const i = (this.#next + k) % size;
@@ -303,47 +319,133 @@ class ProcletPool {
     return best;
   }
 
-  #send(index, operation, name, args, timeout, signal) {
-    const child = this.#workers[index].child;
-    const promise = timeout === undefined && signal === undefined ? child.call(name, ...args) : child.callWith({ timeout, signal }, name, ...args);
-    return this.#direct(index, promise);
+  /** Where the next call goes: a worker with room to run it, else one it can wait in if the queue allows. */
+  #place() {
+    const index = this.#pick(this.#concurrency);
+    if (index >= 0 || this.queued >= this.#maxQueue) return index;
+    return this.#pick(2 * this.#concurrency);
   }
 
-  /** Counts a call in flight on worker `index` until it settles. */
+  /** Sends `entry` to worker `index`; `throwing`: a synchronous refusal is thrown, not a rejection. */
+  #dispatch(index, entry, throwing) {
+    entry.done = true;
+    clearTimeout(entry.timer);
+    entry.timer = null;
+    if (entry.onAbort) {
+      entry.signal.removeEventListener('abort', entry.onAbort);
+      entry.onAbort = null;
+    }
+    const child = this.#workers[index].child;
+    let promise;
+    try {
+      if (entry.timeout === undefined && entry.signal === undefined) promise = child.call(entry.name, ...entry.args);
+      else {
+        const timeout = entry.deadline === 0 ? entry.timeout : Math.max(1, entry.deadline - Date.now());
+        promise = child.callWith({ timeout, signal: entry.signal }, entry.name, ...entry.args);
+      }
+    } catch (error) {
+      if (throwing) throw error;
+      entry.reject(error);
+      return;
+    }
+    this.#track(index, promise, entry);
+  }
+
+  /** A call to worker `index` (`to(id).call`), counted like the pool's own. */
   #direct(index, promise) {
-    this.#busy[index]++;
-    const settled = () => {
-      this.#busy[index]--;
-      this.#drain();
-    };
-    promise.then(settled, settled);
+    this.#track(index, promise, null);
     return promise;
+  }
+
+  // Counts a call in flight on worker `index` until it settles. A call that was still waiting in
+  // a worker that died goes back to the pool's queue (see above).
+  #track(index, promise, entry) {
+    const record = { entry, requeued: false };
+    const outstanding = this.#outstanding[index];
+    outstanding.push(record);
+    this.#busy[index]++;
+    const release = () => {
+      const at = outstanding.indexOf(record);
+      if (at >= 0) {
+        outstanding.splice(at, 1);
+        this.#busy[index]--;
+      }
+    };
+    promise.then(
+      (value) => {
+        release();
+        if (entry) entry.resolve(value);
+        this.#drain();
+      },
+      (error) => {
+        if (error && error.code === 'ERR_PROCLET_CHANNEL_CLOSED' && outstanding.includes(record)) this.#lost(index);
+        if (record.requeued) return;
+        release();
+        if (entry) entry.reject(error);
+        this.#drain();
+      },
+    );
+  }
+
+  // Worker `index`'s child ended with calls outstanding (they all reject, in the order they were
+  // sent, from the same turn): the first `concurrency` were running, the rest never started.
+  #lost(index) {
+    const outstanding = this.#outstanding[index];
+    const waited = [];
+    for (let k = this.#concurrency; k < outstanding.length; k++) {
+      const record = outstanding[k];
+      if (record.entry === null) continue;
+      record.requeued = true;
+      waited.push(record);
+    }
+    for (const record of waited) {
+      outstanding.splice(outstanding.indexOf(record), 1);
+      this.#busy[index]--;
+    }
+    // Oldest first, ahead of everything that was queued after them.
+    for (let k = waited.length - 1; k >= 0; k--) this.#enqueue(waited[k].entry, true);
+  }
+
+  /** Queues `entry` (at the front if it is going back), with its timeout and abort signal. */
+  #enqueue(entry, front) {
+    if (this.#gone === this.#size) {
+      entry.reject(errors.poolEnded(entry.operation));
+      return;
+    }
+    entry.done = false;
+    const { operation, name, timeout, signal } = entry;
+    if (entry.deadline > 0) {
+      const left = entry.deadline - Date.now();
+      entry.timer = setTimeout(() => this.#dropQueued(entry, errors.callTimeout(operation, name, timeout, 'a worker of the pool (it was still queued)')), Math.max(0, left));
+    }
+    if (signal) {
+      entry.onAbort = () => this.#dropQueued(entry, signal.reason);
+      signal.addEventListener('abort', entry.onAbort, { once: true });
+    }
+    if (front) this.#queue.splice(this.#queueHead, 0, entry);
+    else this.#queue.push(entry);
   }
 
   /** Hands queued calls to workers with room, oldest first. */
   #drain() {
     while (this.#queueHead < this.#queue.length) {
-      const index = this.#pick();
-      if (index < 0) return;
       const entry = this.#queue[this.#queueHead];
-      this.#queue[this.#queueHead++] = undefined;
-      if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
-        this.#queue = this.#queue.slice(this.#queueHead);
-        this.#queueHead = 0;
-      }
-      if (entry.done) continue;
-      entry.done = true;
-      clearTimeout(entry.timer);
-      if (entry.onAbort) entry.signal.removeEventListener('abort', entry.onAbort);
-      const timeout = entry.timer === null ? undefined : Math.max(1, entry.deadline - Date.now());
-      let promise;
-      try {
-        promise = this.#send(index, entry.operation, entry.name, entry.args, timeout, entry.signal);
-      } catch (error) {
-        entry.reject(error);
+      if (entry === undefined || entry.done) {
+        this.#queueHead++;
         continue;
       }
-      promise.then(entry.resolve, entry.reject);
+      // This entry is counted as queued: it may go to a worker to wait there.
+      const index = this.#pick(2 * this.#concurrency);
+      if (index < 0) break;
+      this.#queue[this.#queueHead++] = undefined;
+      this.#dispatch(index, entry, false);
+    }
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    } else if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#queueHead);
+      this.#queueHead = 0;
     }
   }
 

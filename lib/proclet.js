@@ -194,7 +194,7 @@ class Proclet {
     const init = `{"caller":${JSON.stringify(this.#caller)},"options":${JSON.stringify({
       wildcard: this.#options.wildcard,
       delimiter: this.#options.delimiter,
-    })},"id":${this.#peers.id},"size":${this.#peers.size},"handlers":${this.#handlers.length},"args":${codec.argsToJson([], args, operation)}}`;
+    })},"id":${this.#peers.id},"size":${this.#peers.size},"concurrency":${this.#peers.concurrency || 0},"handlers":${this.#handlers.length},"args":${codec.argsToJson([], args, operation)}}`;
     codec.checkSize(init, FrameKind.Init, operation);
     return init;
   }

@@ -53,7 +53,13 @@ function start(factory, method) {
   const useCalls = () => {
     if (calls === null) {
       const { Calls } = require('../lib/shared/calls');
-      calls = new Calls({ send: (kind, payload) => writer.queue(kind, payload, 'a call'), peer: () => 'the parent process', thisArg: context });
+      calls = new Calls({
+        send: (kind, payload) => writer.queue(kind, payload, 'a call'),
+        peer: () => 'the parent process',
+        thisArg: context,
+        // A pool's worker runs `concurrency` calls at once; the pool may send a few more ahead.
+        limit: init.concurrency || 0,
+      });
     }
     return calls;
   };

@@ -167,6 +167,24 @@ describe('workers that die', () => {
     expect(await Promise.all(queued)).toEqual([survivor, survivor]);
   });
 
+  test('a call handed to a worker ahead of time, not started when it dies, runs on another worker', async () => {
+    const p = pool(held, { size: 2, ...never }).run();
+    await p.ready;
+    const started = starts(p, 2);
+    const jobs = [0, 1].map((i) => p.child.call('job', i));
+    const seen = await started;
+    // Both workers run a job: the next two calls wait inside them, one each.
+    const waiting = [p.child.call('who'), p.child.call('who')];
+    expect(p.queued).toBe(2);
+    const [victimJob, victim] = seen[0];
+    const [survivorJob, survivor] = seen[1];
+    p.workers[victim].kill('SIGKILL');
+    await expect(jobs[victimJob]).rejects.toMatchObject({ code: 'ERR_PROCLET_CHANNEL_CLOSED' });
+    p.to(survivor).emit('release', 'ok');
+    await expect(jobs[survivorJob]).resolves.toBe('ok');
+    expect(await Promise.all(waiting)).toEqual([survivor, survivor]);
+  });
+
   test('once every worker has ended, queued and new calls reject instead of waiting forever', async () => {
     const p = pool(held, { size: 1, ...never }).run();
     const busy = p.child.call('job', 0);
