@@ -17,6 +17,12 @@ const { checkCallOptions } = require('./shared/calls');
 const { checkEventName, checkListener, RESERVED_TO_CHILD } = require('./shared/emitter');
 
 const CONSTRUCT = 'new ProcletPool(worker, options)';
+/**
+ * Calls per `concurrency` slot that may wait inside a busy worker (Celery's prefetch multiplier
+ * has the same default): a worker then goes from one call to the next without a round trip to
+ * the parent, which is most of the cost of a small call.
+ */
+const DEFAULT_PREFETCH = 4;
 /** Lifecycle events of a worker's Proclet, forwarded to `pool.parent` with the worker's id. */
 const LIFECYCLE = ['error', 'spawn', 'restart', 'drain'];
 /** Forwarded only once someone listens on the pool (listening may change how output flows). */
@@ -50,6 +56,8 @@ class ProcletPool {
   /** Calls in flight per worker (index id - 1), and their records in the order they were sent. */
   #busy;
   #outstanding;
+  /** A worker holds at most `concurrency * (1 + prefetch)` calls: running, or waiting there. */
+  #depth;
   /** A worker takes calls: its child runs or is starting (not between a death and its restart). */
   #up;
   /** Workers whose final 'exit' came. */
@@ -74,10 +82,11 @@ class ProcletPool {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       throw errors.invalidOption(CONSTRUCT, 'options', options, 'an object');
     }
-    const { size, concurrency, maxQueue, ...procletOptions } = options;
+    const { size, concurrency, maxQueue, prefetch, ...procletOptions } = options;
     this.#size = checkCount('size', size === undefined ? os.availableParallelism() : size, 1, false);
     this.#concurrency = checkCount('concurrency', concurrency === undefined ? 1 : concurrency, 1, false);
     this.#maxQueue = checkCount('maxQueue', maxQueue === undefined ? Infinity : maxQueue, 0, true);
+    this.#depth = 1 + checkCount('prefetch', prefetch === undefined ? DEFAULT_PREFETCH : prefetch, 0, false);
     // A pool replaces workers that fail, unless told otherwise.
     if (procletOptions.restart === undefined && typeof Proclet.prototype.restart === 'function') procletOptions.restart = 'on-failure';
     this.#router = new PeerRouter(this.#size);
@@ -268,9 +277,9 @@ class ProcletPool {
   // ---- calls --------------------------------------------------------------------------------
   //
   // A worker runs at most `concurrency` calls at once (its runtime enforces it). While every
-  // worker is that busy, up to `concurrency` more calls per worker are handed over ahead of
-  // time: they wait in the worker, in order, so that it never idles for a round trip between
-  // two calls. Such a call has not started; if its worker dies, it goes back to the front of
+  // worker is that busy, up to `concurrency * prefetch` more calls per worker are handed over
+  // ahead of time: they wait in the worker, in order, so that it never idles for a round trip
+  // between two calls. Such a call has not started; if its worker dies, it goes back to the front of
   // the pool's queue for another worker instead of failing. Past that, calls wait here (FIFO).
 
   #call(operation, name, args, callOptions) {
@@ -300,8 +309,8 @@ class ProcletPool {
   }
 
   /**
-   * The least busy worker that takes calls and runs fewer than `limit` (`concurrency` to run at
-   * once; twice that to also wait there), or -1.
+   * The least busy worker that takes calls and holds fewer than `limit` (`concurrency` to run at
+   * once; `concurrency * (1 + prefetch)` to also wait there), or -1.
    */
   #pick(limit) {
     let best = -1;
@@ -323,7 +332,7 @@ class ProcletPool {
   #place() {
     const index = this.#pick(this.#concurrency);
     if (index >= 0 || this.queued >= this.#maxQueue) return index;
-    return this.#pick(2 * this.#concurrency);
+    return this.#pick(this.#depth * this.#concurrency);
   }
 
   /** Sends `entry` to worker `index`; `throwing`: a synchronous refusal is thrown, not a rejection. */
@@ -435,7 +444,7 @@ class ProcletPool {
         continue;
       }
       // This entry is counted as queued: it may go to a worker to wait there.
-      const index = this.#pick(2 * this.#concurrency);
+      const index = this.#pick(this.#depth * this.#concurrency);
       if (index < 0) break;
       this.#queue[this.#queueHead++] = undefined;
       this.#dispatch(index, entry, false);

@@ -108,6 +108,18 @@ describe('dispatch', () => {
     expect(await Promise.all(calls)).toEqual([0, 1, 2, 3]);
   });
 
+  test('prefetch: 0 keeps waiting calls in the pool, for whichever worker is free first', async () => {
+    const p = pool(held, { size: 2, prefetch: 0 }).run();
+    const started = starts(p, 1);
+    const long = p.child.call('job', 'long');
+    const [[, busy]] = await started;
+    const free = busy === 1 ? 2 : 1;
+    // With the default prefetch one of these would wait inside the busy worker.
+    expect(await Promise.all([p.child.call('who'), p.child.call('who'), p.child.call('who')])).toEqual([free, free, free]);
+    p.to(busy).emit('release', 'done');
+    await expect(long).resolves.toBe('done');
+  });
+
   test('bad calls are refused synchronously, queued or not', async () => {
     const p = pool(held, { size: 1 }).run();
     expect(() => p.child.call('')).toThrow(expect.objectContaining({ code: 'ERR_PROCLET_INVALID_METHOD' }));
@@ -144,6 +156,7 @@ describe('dispatch', () => {
       [{ concurrency: 0 }, 'concurrency'],
       [{ maxQueue: -1 }, 'maxQueue'],
       [{ maxQueue: 'many' }, 'maxQueue'],
+      [{ prefetch: -1 }, 'prefetch'],
     ]) {
       expect(() => new ProcletPool(held, options)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_PROCLET_INVALID_OPTION', message: expect.stringContaining(name) }));
     }
