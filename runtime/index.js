@@ -34,10 +34,29 @@ function readFrameSync(kind) {
   return readExactlySync(header.readUInt32BE(0)).toString('utf8');
 }
 
+/**
+ * Starts the worker `factory` (the cached script's), or, for a spare (warm start, `factory`
+ * null), boots everything that does not depend on the worker and waits for INIT on the event
+ * loop: a spare idles in epoll like any Node process, and an adopting run() finds the channel
+ * open, the reader and writer made and their code compiled.
+ */
 function start(factory, method) {
-  const { init, handlers: shipped } = handshake();
-  // The reader's callbacks reach the handlers, made below, only when frames arrive.
-  const reader = createReader({ onFrame, onMessages, stopped: () => lifetime.closing });
+  const spare = factory === null;
+  let init = null;
+  let shipped = null;
+  if (spare) {
+    if (!writeAllSync(encodeFrame(FrameKind.Ready, ''))) process.exit();
+  } else {
+    ({ init, handlers: shipped } = handshake());
+  }
+  // Until the worker starts (a spare waiting for INIT), frames go to the handshake below.
+  let onFrame = spare ? handshakeFrame : null;
+  let onMessages = null;
+  const reader = createReader({
+    onFrame: (kind, payload) => onFrame(kind, payload),
+    onMessages: (messages) => onMessages(messages),
+    stopped: () => lifetime.closing,
+  });
   const socket = new net.Socket({
     fd: 3,
     readable: true,
@@ -47,92 +66,115 @@ function start(factory, method) {
   const writer = createWriter(socket);
   const coverage = createCoverage(writer);
   const lifetime = createLifetime(socket, writer, coverage);
-  // Calls (lib/shared/calls.js) are loaded when first used: most children make or serve none,
-  // and start-up pays for every module it compiles.
-  let calls = null;
-  const useCalls = () => {
-    if (calls === null) {
-      const { Calls } = require('../lib/shared/calls');
-      calls = new Calls({
-        send: (kind, payload) => writer.queue(kind, payload, 'a call'),
-        peer: () => 'the parent process',
-        thisArg: context,
-        // A pool's worker runs `concurrency` calls at once; the pool may send a few more ahead.
-        limit: init.concurrency || 0,
-      });
-    }
-    return calls;
-  };
-  const handlers = createHandlers({ caller: init.caller, options: init.options, useCalls, lifetime, coverage });
-  const context = createContext({
-    writer,
-    lifetime,
-    useCalls,
-    signal: () => (calls === null ? undefined : calls.signal),
-    registry: handlers.registry,
-    id: init.id,
-    size: init.size,
-  });
-  handlers.bind(context);
-  socket.on('close', () => calls !== null && calls.close(errors.parentGone));
-
-  // The sender of the next message or event: a peer's id after a FROM frame, else 0 (the parent).
-  let from = 0;
-  function takeFrom() {
-    const sender = from;
-    from = 0;
-    return sender;
+  if (!spare) {
+    begin(init, shipped, (handlers) => handlers.runWorker(factory, method, init.args));
+    return;
   }
 
-  // Every kind has an arm: what only the child sends, or a number this build does not know,
-  // is the parent breaking the protocol.
-  function onFrame(kind, payload) {
-    switch (kind) {
-      case FrameKind.Message:
-      case FrameKind.Text:
-        handlers.dispatchMessage(codec.decode(kind, payload), takeFrom());
-        break;
-      case FrameKind.Event: {
-        const [event, ...args] = JSON.parse(payload);
-        handlers.dispatch(event, args, takeFrom());
-        break;
+  // A spare's handshake, read asynchronously: INIT (with the worker's source), then the HANDLER
+  // frames it announces.
+  const received = [];
+  function handshakeFrame(kind, payload) {
+    if (init === null) {
+      if (kind !== FrameKind.Init) throw errors.protocolFromParent(`the handshake expected frame kind ${FrameKind.Init}, got ${kind}`);
+      init = JSON.parse(payload);
+    } else if (kind === FrameKind.Handler) {
+      received.push(JSON.parse(payload));
+    } else {
+      throw errors.protocolFromParent(`the handshake expected frame kind ${FrameKind.Handler}, got ${kind}`);
+    }
+    if (received.length === init.handlers) {
+      begin(init, received, (handlers) => handlers.runWorkerSource(init.worker.source, init.worker.method, init.args));
+    }
+  }
+
+  /** Everything that depends on INIT, then the worker. */
+  function begin(init, shipped, runWorker) {
+    // Calls (lib/shared/calls.js) are loaded when first used: most children make or serve none,
+    // and start-up pays for every module it compiles.
+    let calls = null;
+    const useCalls = () => {
+      if (calls === null) {
+        const { Calls } = require('../lib/shared/calls');
+        calls = new Calls({
+          send: (kind, payload) => writer.queue(kind, payload, 'a call'),
+          peer: () => 'the parent process',
+          thisArg: context,
+          // A pool's worker runs `concurrency` calls at once; the pool may send a few more ahead.
+          limit: init.concurrency || 0,
+        });
       }
-      case FrameKind.From:
-        from = Number(payload);
-        break;
-      case FrameKind.Call:
-        useCalls().onCall(JSON.parse(payload));
-        break;
-      case FrameKind.Result:
-        useCalls().onResult(JSON.parse(payload));
-        break;
-      case FrameKind.Cancel:
-        useCalls().onCancel(JSON.parse(payload));
-        break;
-      case FrameKind.Handler:
-        handlers.add(JSON.parse(payload));
-        break;
-      case FrameKind.Init:
-      case FrameKind.Ready:
-      case FrameKind.Error:
-      case FrameKind.To:
-      case FrameKind.Coverage:
-      default:
-        throw errors.protocolFromParent(`unexpected frame kind 0x${kind.toString(16)}`);
-    }
-  }
+      return calls;
+    };
+    const handlers = createHandlers({ caller: init.caller, options: init.options, useCalls, lifetime, coverage });
+    const context = createContext({
+      writer,
+      lifetime,
+      useCalls,
+      signal: () => (calls === null ? undefined : calls.signal),
+      registry: handlers.registry,
+      id: init.id,
+      size: init.size,
+    });
+    handlers.bind(context);
+    socket.on('close', () => calls !== null && calls.close(errors.parentGone));
 
-  function onMessages(messages) {
-    for (const message of messages) {
-      handlers.dispatchMessage(message, takeFrom());
-      if (lifetime.closing) return;
+    // The sender of the next message or event: a peer's id after a FROM frame, else 0 (the parent).
+    let from = 0;
+    function takeFrom() {
+      const sender = from;
+      from = 0;
+      return sender;
     }
-  }
 
-  for (const handler of shipped) handlers.add(handler);
-  // A spare (warm start) was booted before its worker was known: the source came in INIT.
-  if (factory === null) handlers.runWorkerSource(init.worker.source, init.worker.method, init.args);
-  else handlers.runWorker(factory, method, init.args);
+    // Every kind has an arm: what only the child sends, or a number this build does not know,
+    // is the parent breaking the protocol.
+    onFrame = (kind, payload) => {
+      switch (kind) {
+        case FrameKind.Message:
+        case FrameKind.Text:
+          handlers.dispatchMessage(codec.decode(kind, payload), takeFrom());
+          break;
+        case FrameKind.Event: {
+          const [event, ...args] = JSON.parse(payload);
+          handlers.dispatch(event, args, takeFrom());
+          break;
+        }
+        case FrameKind.From:
+          from = Number(payload);
+          break;
+        case FrameKind.Call:
+          useCalls().onCall(JSON.parse(payload));
+          break;
+        case FrameKind.Result:
+          useCalls().onResult(JSON.parse(payload));
+          break;
+        case FrameKind.Cancel:
+          useCalls().onCancel(JSON.parse(payload));
+          break;
+        case FrameKind.Handler:
+          handlers.add(JSON.parse(payload));
+          break;
+        case FrameKind.Init:
+        case FrameKind.Ready:
+        case FrameKind.Error:
+        case FrameKind.To:
+        case FrameKind.Coverage:
+        default:
+          throw errors.protocolFromParent(`unexpected frame kind 0x${kind.toString(16)}`);
+      }
+    };
+
+    onMessages = (messages) => {
+      for (const message of messages) {
+        handlers.dispatchMessage(message, takeFrom());
+        if (lifetime.closing) return;
+      }
+    };
+
+    for (const handler of shipped) handlers.add(handler);
+    runWorker(handlers);
+  }
 }
 
 module.exports = { start };
