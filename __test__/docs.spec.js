@@ -1,5 +1,5 @@
 'use strict';
-// The README's Events, Calls and Lifecycle promises examples: each is examples/<name>.js, shown in
+// The README's Events, Calls, Lifecycle promises, Pools and peers, and Warm start examples: each is examples/<name>.js, shown in
 // the README verbatim and followed by its exact output. Each run prints that output and exits by
 // itself with code 0.
 
@@ -39,6 +39,13 @@ const EXAMPLES = {
     'ready: ERR_PROCLET_CHANNEL_CLOSED',
     "exited: { code: null, signal: 'SIGKILL' }",
   ],
+  'pool.js': [
+    'worker 2 stored k1, sent by worker 1',
+    'stored k2, sent by 0, in worker 2',
+    "[ 'ca978112', '3e23e816', '2e7d2c03' ]",
+    'stopped: [ 1, 2 ]',
+  ],
+  'warm.js': ['hello, warm start', 'exit 0'],
 };
 
 describe.each(Object.entries(EXAMPLES))('examples/%s', (name, lines) => {
