@@ -8,7 +8,7 @@
 
 const os = require('os');
 const util = require('util');
-const { Proclet, POOL_MEMBER } = require('./proclet');
+const { Proclet, POOL_MEMBER, SET_BEHIND } = require('./proclet');
 const { ParentChannel } = require('./parent');
 const { PeerRouter } = require('./binding');
 const codec = require('./shared/codec');
@@ -112,7 +112,10 @@ class ProcletPool {
           for (const proclet of this.#workers) proclet.parent.expose(methods);
         },
         flush: () => Promise.all(this.#workers.map((p) => p.parent.flush())).then(() => {}),
-        setBehind: () => {},
+        // A pool's messages() consumer that is behind stops every worker's channel being read.
+        setBehind: (iterator, behind) => {
+          for (const proclet of this.#workers) proclet[SET_BEHIND](iterator, behind);
+        },
         ended: () => this.#gone === this.#size,
       },
       { wildcard, delimiter },

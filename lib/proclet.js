@@ -25,6 +25,8 @@ const { PeerRouter } = require('./binding');
  * passes to `new Proclet()`: a symbol, so it is no option a user can pass by name.
  */
 const POOL_MEMBER = Symbol('proclet.poolMember');
+/** `proclet[SET_BEHIND](iterator, behind)`: a pool's `messages()` pausing its workers' channels. */
+const SET_BEHIND = Symbol('proclet.setBehind');
 
 const SEND = 'parent.send(message)';
 const SHIPPED_WORKER = 'the function passed to new Proclet()';
@@ -129,6 +131,7 @@ class Proclet {
     });
     Object.defineProperty(this, 'parent', { enumerable: true, writable: false });
     Object.defineProperty(this, 'child', { enumerable: true, writable: false });
+    Object.defineProperty(this, SET_BEHIND, { value: (iterator, behind) => this.#setBehind(iterator, behind) });
     this.#exited.promise.catch(() => {});
   }
 
@@ -373,4 +376,4 @@ class Proclet {
   }
 }
 
-module.exports = { Proclet, POOL_MEMBER };
+module.exports = { Proclet, POOL_MEMBER, SET_BEHIND };

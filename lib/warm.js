@@ -40,7 +40,7 @@ class Spare {
     this.key = launchKey(launch);
     this.native = new NativeSession(
       { execPath: launch.execPath, execArgv: launch.execArgv, method: false },
-      (kinds, payloads, ints) => (this.#target === null ? this.#idle(kinds, ints) : this.#target(kinds, payloads, ints)),
+      (kinds, payloads, ints) => (this.#target === null ? this.#idle(kinds) : this.#target(kinds, payloads, ints)),
     );
     this.native.setRef(false);
     this.pid = this.native.pid;
@@ -53,7 +53,7 @@ class Spare {
   }
 
   // Before adoption only READY and the exit can come: the runtime sends nothing else until INIT.
-  #idle(kinds, ints) {
+  #idle(kinds) {
     for (const kind of kinds) {
       switch (kind) {
         case FrameKind.Ready:
@@ -61,7 +61,7 @@ class Spare {
           break;
         case ChannelEvent.Exit:
           this.native.dispose();
-          this.#warm.died(this, ints[ints.length - 2]);
+          this.#warm.died(this);
           break;
         default:
           // Nothing else is expected from a runtime waiting for INIT.
@@ -142,11 +142,10 @@ class Warm {
   }
 
   /** A spare's process ended before adoption. */
-  died(spare, code) {
+  died(spare) {
     if (!this.#spares.delete(spare)) return;
     // A launch whose runtime cannot start (bad flags) would otherwise respawn forever.
     if (++this.#failures <= 3) this.#scheduleFill();
-    void code;
   }
 
   /** Process ids of the spares (tests, diagnostics). */

@@ -170,17 +170,15 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
       // The same factory, compiled again so that its import() resolves from the caller's file.
       factory = vm.compileFunction(`return ${factorySource}`, [], { filename: callerFile, importModuleDynamically: loader })();
     }
-    lifetime.started();
-    const worker = materialize(factory, method, 'new Proclet(fn)');
-    const result = worker.apply(context, args);
-    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
-      result.then(undefined, (error) => lifetime.fatal(error, 'unhandledRejection'));
-    }
+    start(factory, method, args);
   }
 
   /** Runs a worker whose source came in INIT (a spare adopted by run(), warm start). */
   function runWorkerSource(source, method, args) {
-    const factory = compile(source, method);
+    start(compile(source, method), method, args);
+  }
+
+  function start(factory, method, args) {
     lifetime.started();
     const worker = materialize(factory, method, 'new Proclet(fn)');
     const result = worker.apply(context, args);

@@ -115,6 +115,45 @@ test('peer messages arrive complete and in order, interleaved with the parent’
   expect(result).toEqual({ next: count, wrong: null, fromParent: 100 });
 });
 
+test('a receiver that does not keep up slows its sender down: the parent does not buffer the flood', async () => {
+  const count = 100000; // 100 MiB of 1 KiB messages
+  const p = pool(
+    function (count) {
+      if (this.id === 1) {
+        const peer = this.to(2);
+        const pad = 'x'.repeat(1000);
+        let i = 0;
+        const next = () => {
+          while (i < count) if (!peer.send({ i: i++, pad })) return setImmediate(next);
+          peer.send('end');
+        };
+        next();
+        return;
+      }
+      let expected = 0;
+      let blocked = false;
+      this.on('message', function (message, from) {
+        if (from !== 1) return;
+        // Slow at first: the sender must wait, not the parent's memory fill up.
+        if (!blocked) {
+          blocked = true;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+        }
+        if (message === 'end') this.send({ expected });
+        else if (message.i === expected) expected++;
+      });
+    },
+    { size: 2 },
+  );
+  const before = process.resourceUsage().maxRSS;
+  const got = collect(p, 1);
+  p.run(count);
+  const [[result]] = await got;
+  expect(result).toEqual({ expected: count });
+  const grownMiB = (process.resourceUsage().maxRSS - before) / 1024;
+  expect(grownMiB).toBeLessThan(48);
+});
+
 test('a bad target throws ERR_PROCLET_INVALID_PEER in the child; reserved names are refused', async () => {
   const p = pool(
     function () {

@@ -267,6 +267,25 @@ describe('the pool as one', () => {
     expect(await Promise.all([1, 2, 3].map((id) => p.to(id).call('double', id)))).toEqual([2, 4, 6]);
   });
 
+  test('parent.messages() yields every worker\'s messages and ends once the last worker has ended', async () => {
+    const p = pool(function (n) {
+      for (let i = 0; i < n; i++) this.send([this.id, i]);
+      if (this.id === 1) this.close(0);
+      else this.on('message', () => this.close(0));
+    }, { size: 2 });
+    const messages = p.parent.messages();
+    p.run(3);
+    const seen = [];
+    for await (const message of messages) {
+      seen.push(message);
+      // Worker 1 has ended by itself; the iterator goes on until worker 2 ends too.
+      if (seen.length === 6) p.to(2).send('bye');
+    }
+    expect(seen.filter(([id]) => id === 1)).toEqual([[1, 0], [1, 1], [1, 2]]);
+    expect(seen.filter(([id]) => id === 2)).toEqual([[2, 0], [2, 1], [2, 2]]);
+    expect((await p.exited).map(({ id, code }) => [id, code])).toEqual([[1, 0], [2, 0]]);
+  });
+
   test('workers by id, ready, stop(): every worker ends and nothing is left behind', async () => {
     const before = fdCount();
     const p = pool(function () {

@@ -52,6 +52,9 @@ pub struct LoopChannel {
   route_next: Cell<Option<Target>>,
   /// A peer this child writes to is full: stop reading this child until it drains.
   peer_blocked: Cell<bool>,
+  /// Peers' frames filled this channel's queue past the high-water mark: its senders wait until
+  /// it is below again.
+  peer_full: Cell<bool>,
 }
 
 impl LoopChannel {
@@ -70,6 +73,7 @@ impl LoopChannel {
       peer: RefCell::new(None),
       route_next: Cell::new(None),
       peer_blocked: Cell::new(false),
+      peer_full: Cell::new(false),
     })
   }
 
@@ -104,6 +108,11 @@ impl LoopChannel {
   pub fn flush_routed(&self) {
     self.flush();
     self.outbox.borrow_mut().end_tick();
+  }
+
+  /// The router filled this channel's queue past the high-water mark.
+  pub fn mark_peer_full(&self) {
+    self.peer_full.set(true);
   }
 
   /// The router: the peers this child writes to have room again.
@@ -206,6 +215,10 @@ impl LoopChannel {
     if let Ok(peer) = self.peer.try_borrow() {
       if let Some(link) = &*peer {
         link.router.detach(link.id, self);
+        // Senders waiting for this queue to drain would wait forever.
+        if self.peer_full.replace(false) {
+          link.router.wake();
+        }
       }
     }
   }
@@ -303,8 +316,9 @@ impl LoopChannel {
         .read_available(READ_BUDGET, &mut batch);
       self.route_or_fail(&mut batch);
     }
-    // Room again for peers that were writing here.
-    if self.outbox.borrow().queued_bytes() < HIGH_WATER_MARK {
+    // Room again for the peers that were writing here.
+    if self.peer_full.get() && self.outbox.borrow().queued_bytes() < HIGH_WATER_MARK {
+      self.peer_full.set(false);
       if let Some(link) = &*self.peer.borrow() {
         link.router.wake();
       }

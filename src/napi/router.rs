@@ -15,7 +15,6 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
-use std::time::Instant;
 
 use napi_derive::napi;
 
@@ -84,12 +83,11 @@ impl Router {
     if waiting.is_empty() {
       return;
     }
-    let now = Instant::now();
     {
       let mut outbox = channel.outbox.borrow_mut();
       for (kind, payload) in waiting {
         // A closed outbox: the child is already gone; what waited is lost with it.
-        if outbox.enqueue(kind, payload, now).is_err() {
+        if outbox.enqueue_routed(kind, payload).is_err() {
           break;
         }
       }
@@ -159,14 +157,16 @@ impl Router {
       None
     };
     if let Some(channel) = live {
-      let now = Instant::now();
       let mut outbox = channel.outbox.borrow_mut();
-      match outbox.enqueue(FrameKind::From, from_payload(from), now) {
+      match outbox.enqueue_routed(FrameKind::From, from_payload(from)) {
         Ok(_) => {
           // Within MAX_PAYLOAD (the decoder checked it) and the outbox is open: cannot fail.
-          let _ = outbox.enqueue(kind, payload, now);
-          let full = outbox.queued_bytes() >= HIGH_WATER_MARK;
+          let queued = outbox.enqueue_routed(kind, payload).unwrap_or(0);
           drop(outbox);
+          let full = queued >= HIGH_WATER_MARK;
+          if full {
+            channel.mark_peer_full();
+          }
           if !touched.iter().any(|c| Rc::ptr_eq(c, &channel)) {
             touched.push(channel);
           }
