@@ -71,6 +71,12 @@ function start(factory, method) {
     return;
   }
 
+  // What an adopting run() will need first, run once now so that Node compiles it while the
+  // spare waits (V8 compiles functions on their first call): compiling a worker from source and
+  // a require() rooted at the caller's file.
+  require('vm').compileFunction('return 1', ['require', '__filename', '__dirname'], { filename: __filename })();
+  require('module').createRequire(__filename);
+
   // A spare's handshake, read asynchronously: INIT (with the worker's source), then the HANDLER
   // frames it announces.
   const received = [];
