@@ -130,8 +130,15 @@ function ratioRows(cases) {
     const empty = median(ok(series(idlePool, 'empty script', 'rssMiB')));
     const loaded = median(ok(series(idlePool, 'proclet loaded', 'rssMiB')));
     rows.push({
-      label: 'idle pool of 4: parent RSS minus an empty script\'s',
-      absolute: `${fmt(pool - empty)} MiB (of which loading proclet: ${fmt(loaded - empty)} MiB)`,
+      label: 'idle pool of 4: parent RSS minus a script that only loads proclet',
+      absolute: `${fmt(pool - loaded)} MiB`,
+      op: '<=',
+      target: `${IDLE_POOL_LIMIT_MIB} MiB`,
+      verdict: Number.isNaN(pool - loaded) ? '' : pool - loaded <= IDLE_POOL_LIMIT_MIB ? 'PASS' : 'FAIL',
+    });
+    rows.push({
+      label: 'idle pool of 4: parent RSS minus an empty script (require(\'proclet\') included)',
+      absolute: `${fmt(pool - empty)} MiB (loading proclet: ${fmt(loaded - empty)} MiB)`,
       op: '<=',
       target: `${IDLE_POOL_LIMIT_MIB} MiB`,
       verdict: Number.isNaN(pool - empty) ? '' : pool - empty <= IDLE_POOL_LIMIT_MIB ? 'PASS' : 'FAIL',
