@@ -33,8 +33,11 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
  * - `ERR_PROCLET_UNKNOWN_METHOD` (Error): the other side exposes no method of that name.
  * - `ERR_PROCLET_CALL_TIMEOUT` (Error): a `callWith({ timeout })` got no answer in time.
  * - `ERR_PROCLET_CHANNEL_CLOSED` (Error): the other side has ended (or never started).
- * - `ERR_PROCLET_ALREADY_STARTED` (Error): `run()` called twice.
+ * - `ERR_PROCLET_ALREADY_STARTED` (Error): `run()` called twice (or after `stop()`).
+ * - `ERR_PROCLET_NOT_STARTED` (Error): `restart()` before `run()`.
  * - `ERR_PROCLET_START_TIMEOUT` (Error): the child was not ready within `startTimeout` ms.
+ * - `ERR_PROCLET_RESTART_LIMIT` (Error, on `'error'`): supervision gave up after `maxRestarts`
+ *   quick ends in a row (then `'exit'`).
  * - `ERR_PROCLET_INVALID_SIGNAL` (TypeError): `kill()` with an unknown signal.
  * - `ERR_PROCLET_INVALID_EXIT_CODE` (TypeError): `this.close(code)` with a non-integer code.
  * - `ERR_PROCLET_SPAWN`, `ERR_PROCLET_CACHE` (Error, on `'error'`): the child could not be started.
@@ -61,7 +64,9 @@ export type ProcletErrorCode =
   | 'ERR_PROCLET_CALL_TIMEOUT'
   | 'ERR_PROCLET_CHANNEL_CLOSED'
   | 'ERR_PROCLET_ALREADY_STARTED'
+  | 'ERR_PROCLET_NOT_STARTED'
   | 'ERR_PROCLET_START_TIMEOUT'
+  | 'ERR_PROCLET_RESTART_LIMIT'
   | 'ERR_PROCLET_INVALID_SIGNAL'
   | 'ERR_PROCLET_INVALID_EXIT_CODE'
   | 'ERR_PROCLET_SPAWN'
@@ -103,12 +108,13 @@ export interface ProcletExit {
 }
 
 /**
- * What `new Proclet(worker, options)` accepts **today**: only these three options exist; any
- * other key is refused at runtime (TypeError `ERR_PROCLET_INVALID_OPTION`) and at compile time.
+ * What `new Proclet(worker, options)` accepts: any other key is refused at runtime (TypeError
+ * `ERR_PROCLET_INVALID_OPTION`) and at compile time. Times are milliseconds.
  *
  * @example
  * ```ts
  * new Proclet(worker, { wildcard: true, delimiter: ':', startTimeout: 5_000 });
+ * new Proclet(worker, { restart: 'on-failure', minUptime: 2_000, maxRestarts: 5, killTimeout: 3_000 });
  * ```
  */
 export interface ProcletOptions {
@@ -121,10 +127,63 @@ export interface ProcletOptions {
   /** The segment separator of patterns: a non-empty string without `*`. Default `'.'`. */
   delimiter?: string;
   /**
-   * Milliseconds for the child to become ready after `run()`; past it the child is killed,
-   * `ready` rejects and `'error'` gets `ERR_PROCLET_START_TIMEOUT`. Default 30000; 0 = no limit.
+   * Milliseconds for each child to become ready after it was spawned; past it the child is killed
+   * (SIGKILL) and counts as a quick end: restarted by the policy, or else `'error'`
+   * `ERR_PROCLET_START_TIMEOUT` then `'exit'`. `ready` rejects with it for the first child.
+   * Default 30000; 0 = no limit.
    */
   startTimeout?: number;
+  /**
+   * When a child that ended is followed by another (README, Supervision): `'never'` (default),
+   * `'on-failure'` (after a non-zero code or a signal, `kill()` included), `'always'` (after any
+   * exit; only `stop()` ends it).
+   */
+  restart?: RestartPolicy;
+  /**
+   * Quick ends in a row (each within `minUptime` of its start, or not ready within
+   * `startTimeout`) that are restarted; the next one gives up (`'error'`
+   * `ERR_PROCLET_RESTART_LIMIT`, then `'exit'`). A child that fails at once runs at most
+   * `maxRestarts + 1` times. An integer >= 0 or Infinity; default 16.
+   */
+  maxRestarts?: number;
+  /** A child that ran less than this ended quickly (ms, default 1000). A longer run resets the delay. */
+  minUptime?: number;
+  /**
+   * The delay before a restart (ms, default 100), doubled for each consecutive quick end: the
+   * n-th waits `restartDelay * 2^(n-1)`, at most `maxRestartDelay`.
+   */
+  restartDelay?: number;
+  /** The cap of the doubling delay (ms, default 15000). */
+  maxRestartDelay?: number;
+  /**
+   * How long `stop()` and `restart()` wait for the child to close before SIGKILL (ms, default
+   * 5000; 0: SIGKILL at once; Infinity: never).
+   */
+  killTimeout?: number;
+}
+
+/** The restart policies of {@link ProcletOptions.restart}. */
+export type RestartPolicy = 'never' | 'on-failure' | 'always';
+
+/** What the `'restart'` event reports: how the child ended, and when the next one starts. */
+export interface RestartInfo {
+  /** The ended child's exit code, or null when a signal killed it (or it could not be spawned). */
+  code: number | null;
+  /** The signal that killed it (name, or number when it has none), else null. */
+  signal: NodeJS.Signals | number | null;
+  /** Restarts so far, this one included (by the policy and by `restart()`). */
+  restarts: number;
+  /** Milliseconds before the next child starts (0 for `restart()`). */
+  delay: number;
+}
+
+/** Options of `stop()`. */
+export interface StopOptions {
+  /**
+   * Milliseconds the child has to run its `'stop'` handlers and close before SIGKILL (default
+   * the Proclet's `killTimeout`; 0: SIGKILL at once; Infinity: never).
+   */
+  timeout?: number;
 }
 
 /** Options of `callWith`: a time limit and/or a way to give up. */
@@ -436,16 +495,22 @@ export interface ParentEvents<ToParent = any> {
    * (`ERR_PROCLET_SPAWN`, `ERR_PROCLET_CACHE`), `ERR_PROCLET_START_TIMEOUT`, protocol violations
    * and a message cut off by the child exiting in the middle of sending it
    * (`ERR_PROCLET_PROTOCOL`), and deaths by a signal proclet did not send
-   * (`ERR_PROCLET_CHILD_KILLED`). Without a listener the error is written to stderr and the
-   * parent carries on.
+   * (`ERR_PROCLET_CHILD_KILLED`), and supervision giving up (`ERR_PROCLET_RESTART_LIMIT`, then
+   * `'exit'`). Under a restart policy each child's failures are reported as they happen; a start
+   * timeout only when no restart follows it. Without a listener the error is written to stderr
+   * and the parent carries on.
    */
   error: (error: ProcletError) => void;
   /**
-   * The child exited, after every message it sent was delivered; always the last event. `code` is
-   * null when it was killed by `signal` (its name; a number for a signal without one); both are
-   * null when it never started.
+   * The last child exited and no restart follows, after every message it sent was delivered;
+   * once per Proclet, always the last event. `code` is null when it was killed by `signal` (its
+   * name; a number for a signal without one); both are null when it never started.
    */
   exit: (code: number | null, signal: NodeJS.Signals | number | null) => void;
+  /** A child process has started (the first one and every restart), with its pid. */
+  spawn: (pid: number) => void;
+  /** A child ended and another starts after `info.delay` ms (the restart policy, or `restart()`). */
+  restart: (info: RestartInfo) => void;
   /** The outgoing queue emptied after `send` (or `child.emit`) returned false. */
   drain: () => void;
 }
@@ -603,9 +668,13 @@ export interface ChildHandlers<ToChild = any, ToParent = any, ChildMethods exten
    * event that arrives while the child has no handler waits for the first one. Several handlers
    * run in the order they were added.
    *
+   * `'stop'` handlers run when `proclet.stop()` or `proclet.restart()` asks the child to stop:
+   * what they return is awaited, then the child closes with code 0 (or the code a handler gave
+   * `this.close(code)`), delivering what it sent; past the kill timeout it gets SIGKILL.
+   *
    * While it has handlers the child stays alive waiting for messages, and keeps the parent's
-   * event loop alive: end it with `this.close(code)` in a handler, `proclet.kill()`, or
-   * `proclet.unref()`.
+   * event loop alive: end it with `this.close(code)` in a handler, `proclet.stop()`,
+   * `proclet.kill()`, or `proclet.unref()`.
    * @throws TypeError (`ERR_PROCLET_INVALID_EVENT`) for an empty name; TypeError
    *   (`ERR_PROCLET_INVALID_FUNCTION`) for handlers that cannot run elsewhere; Error
    *   (`ERR_PROCLET_CHANNEL_CLOSED`) once the child has exited.
@@ -739,7 +808,7 @@ export declare class Proclet<
    * @param worker - the worker function. Its source runs in a fresh process: it sees none of the
    *   parent's variables; `require()` and `import()` resolve from the file that created the
    *   Proclet. Only functions are accepted today (no script paths or URLs).
-   * @param options - see {@link ProcletOptions}: only `wildcard`, `delimiter`, `startTimeout` exist.
+   * @param options - see {@link ProcletOptions}.
    * @throws TypeError (`ERR_PROCLET_INVALID_FUNCTION`) for a missing argument, a non-function, a
    *   native or bound function, a Proxy, a class, a generator function (`function*`,
    *   `async function*`, also compiled), or source that cannot be turned back into a function;
@@ -757,10 +826,14 @@ export declare class Proclet<
   readonly parent: ParentChannel<ToChild, ToParent, ParentMethods>;
   /** The child's side: handlers and methods that run inside the child, `emit` and `call` to them. */
   readonly child: ChildHandlers<ToChild, ToParent, ChildMethods, ParentMethods>;
-  /** The child's process id, once `run()` was called (undefined before, or if spawning failed). */
+  /**
+   * The current child's process id (the last one's while a restart is pending), once `run()` was
+   * called (undefined before, or if spawning failed).
+   */
   readonly pid: number | undefined;
   /**
-   * Resolves when the child has started and its runtime is connected. Rejects on spawn failure
+   * Resolves when the first child has started and its runtime is connected (later children do
+   * not change it: `restart()` resolves when its child is ready). Rejects on spawn failure
    * (`ERR_PROCLET_SPAWN`, `ERR_PROCLET_CACHE`), `ERR_PROCLET_START_TIMEOUT`, or
    * `ERR_PROCLET_CHANNEL_CLOSED` when the child exits before it was ready. Never an unhandled
    * rejection by itself. Stays pending until `run()`.
@@ -772,7 +845,8 @@ export declare class Proclet<
    */
   readonly ready: Promise<void>;
   /**
-   * Resolves with how the child ended, right after the final `'exit'` event. Never rejects.
+   * Resolves with how the last child ended, right after the final `'exit'` event (no restart
+   * follows). Never rejects.
    * @example
    * ```ts
    * const { code, signal } = await p.exited;
@@ -791,7 +865,9 @@ export declare class Proclet<
    */
   run(...args: Args): this;
   /**
-   * Sends a signal to the child (default `'SIGTERM'`). Returns false if it is not running.
+   * Sends a signal to the current child (default `'SIGTERM'`); only a signal: under
+   * `restart: 'on-failure'` or `'always'` the child it kills is restarted (`stop()` ends
+   * supervision). Returns false if no child is running.
    * @throws TypeError (`ERR_PROCLET_INVALID_SIGNAL`) for unknown signals.
    * @example
    * ```ts
@@ -800,7 +876,38 @@ export declare class Proclet<
    */
   kill(signal?: NodeJS.Signals | number): boolean;
   /**
-   * Lets the parent's event loop exit while the child runs (the child then ends with it).
+   * Ends supervision and the child, gracefully: the child's `'stop'` handlers run (what they
+   * return is awaited; without one the child closes at once), then the child closes, delivering
+   * everything it sent; past `timeout` ms (default `killTimeout`) it gets SIGKILL. No restart
+   * follows. Resolves with the final exit, as `exited` does. Before `run()`: the Proclet ends
+   * without a child (`{ code: null, signal: null }`, `'exit'` is emitted, `run()` then throws).
+   * While a restart is pending: it is cancelled, the last exit is final. Twice, or after the
+   * exit: the same final exit.
+   * @throws TypeError (`ERR_PROCLET_INVALID_OPTION`) for a bad `timeout`.
+   * @example
+   * ```ts
+   * p.child.on('stop', async function () { await flushToDisk(); });
+   * process.on('SIGTERM', async () => console.log(await p.stop({ timeout: 3_000 })));
+   * ```
+   */
+  stop(options?: StopOptions): Promise<ProcletExit>;
+  /**
+   * Stops the current child as `stop()` does (timeout `killTimeout`) and starts a fresh one at
+   * once, whatever the policy; resolves when the new child is ready. Emits `'restart'` with delay
+   * 0 and counts in `restarts`, but is never a quick end (the doubling delay starts over). While a
+   * restart is pending: the next child starts now. Twice at once: the same promise.
+   * @returns rejects with `ERR_PROCLET_NOT_STARTED` before `run()`, `ERR_PROCLET_CHANNEL_CLOSED`
+   *   after `stop()` or the final exit (or if one of them comes first), and with the new child's
+   *   failure if it ends before it is ready.
+   * @example
+   * ```ts
+   * fs.watch(configFile, () => p.restart());
+   * ```
+   */
+  restart(): Promise<void>;
+  /**
+   * Lets the parent's event loop exit while the child runs or a restart is pending (the child
+   * then ends with it).
    * @example
    * ```ts
    * new Proclet(function () { setInterval(() => this.send('tick'), 1000); }).unref().run();
@@ -808,7 +915,8 @@ export declare class Proclet<
    */
   unref(): this;
   /**
-   * Undoes `unref()`: the running child keeps the parent's event loop alive (the default).
+   * Undoes `unref()`: the running child, or a pending restart, keeps the parent's event loop
+   * alive (the default).
    * @example
    * ```ts
    * p.unref().ref();

@@ -39,6 +39,8 @@ const EXAMPLES = {
     'ready: ERR_PROCLET_CHANNEL_CLOSED',
     "exited: { code: null, signal: 'SIGKILL' }",
   ],
+  'supervision.js': ['child: up', 'restart #1 after code 1, in 50 ms', 'child: up', 'restart #2 after code 1, in 100 ms', 'child: up', 'exit 0 null'],
+  'stopping.js': ['child: closing connections', 'child: closed', 'stopped: { code: 0, signal: null }', "stopped: { code: null, signal: 'SIGKILL' }"],
   'pool.js': [
     'worker 2 stored k1, sent by worker 1',
     'stored k2, sent by 0, in worker 2',

@@ -10,7 +10,7 @@ const { runNode, fixture } = require('./helpers');
 
 const tsc = path.join(__dirname, '..', 'node_modules', 'typescript', 'bin', 'tsc');
 
-const FIXTURES = ['consumer.ts', 'full.ts', 'pool.ts', 'typo.ts', 'wrong-types.ts', 'methods-errors.ts', 'events-errors.ts', 'run-errors.ts'];
+const FIXTURES = ['consumer.ts', 'full.ts', 'pool.ts', 'typo.ts', 'wrong-types.ts', 'methods-errors.ts', 'events-errors.ts', 'run-errors.ts', 'supervision.ts'];
 
 let compiled = null;
 
@@ -122,4 +122,8 @@ test('reserved event names, message types, lifecycle types and options are check
 test("run(...args) is checked against the worker's parameters", async () => {
   const errors = await expectMarkedErrors('run-errors.ts');
   expect(errors.find((e) => e.line === 10).message).toMatch(/Expected 1 arguments, but got 0/);
+});
+
+test("supervision: the options, 'spawn' and 'restart' listeners, stop() and restart() are typed; wrong ones fail", async () => {
+  await expectMarkedErrors('supervision.ts');
 });

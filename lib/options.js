@@ -38,8 +38,58 @@ function childExecArgv() {
 }
 
 
+// ---- supervision (API.md section 3) ----------------------------------------------------------
+
+/** The restart policies: when a child that ended is followed by another. */
+const RESTART_POLICIES = Object.freeze(['never', 'on-failure', 'always']);
+
+/** Supervision's options with API.md's defaults (milliseconds). */
+const SUPERVISION_DEFAULTS = Object.freeze({
+  restart: 'never',
+  maxRestarts: 16,
+  minUptime: 1000,
+  restartDelay: 100,
+  maxRestartDelay: 15000,
+  killTimeout: 5000,
+});
+
+const isMilliseconds = (value) => typeof value === 'number' && value >= 0 && Number.isFinite(value);
+
+/** Checks the supervision options of `result` (defaults filled in); a TypeError names the bad one. */
+function checkSupervision(result, operation) {
+  if (!RESTART_POLICIES.includes(result.restart)) {
+    throw errors.invalidOption(operation, 'restart', result.restart, `one of ${RESTART_POLICIES.map((p) => `'${p}'`).join(', ')}`);
+  }
+  if (!(Number.isInteger(result.maxRestarts) || result.maxRestarts === Infinity) || !(result.maxRestarts >= 0)) {
+    throw errors.invalidOption(operation, 'maxRestarts', result.maxRestarts, 'an integer >= 0 (or Infinity)');
+  }
+  for (const key of ['minUptime', 'restartDelay', 'maxRestartDelay']) {
+    if (!isMilliseconds(result[key])) throw errors.invalidOption(operation, key, result[key], 'a number of milliseconds >= 0');
+  }
+  checkKillTimeout(result.killTimeout, operation, 'killTimeout');
+}
+
+/** A kill timeout: milliseconds >= 0 (0: SIGKILL at once), or Infinity (never SIGKILL). */
+function checkKillTimeout(value, operation, name) {
+  if (!(isMilliseconds(value) || value === Infinity)) {
+    throw errors.invalidOption(operation, name, value, 'a number of milliseconds >= 0 (0: SIGKILL at once; Infinity: never)');
+  }
+  return value;
+}
+
+/** `stop(options)`'s `{ timeout }`: the milliseconds before SIGKILL (default: the Proclet's `killTimeout`). */
+function stopTimeout(options, killTimeout, operation) {
+  if (options === undefined) return killTimeout;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw errors.invalidOption(operation, 'options', options, 'an object { timeout }');
+  }
+  return options.timeout === undefined ? killTimeout : checkKillTimeout(options.timeout, operation, 'timeout');
+}
+
+// ---- all options -------------------------------------------------------------------------------
+
 /** What `new Proclet(worker, options)` accepts today, with API.md's defaults. */
-const DEFAULTS = Object.freeze({ wildcard: false, delimiter: '.', startTimeout: 30000 });
+const DEFAULTS = Object.freeze({ wildcard: false, delimiter: '.', startTimeout: 30000, ...SUPERVISION_DEFAULTS });
 
 /** Checks `options` and fills in defaults; a TypeError (ERR_PROCLET_INVALID_OPTION) names what is wrong. */
 function normalizeOptions(options) {
@@ -62,7 +112,8 @@ function normalizeOptions(options) {
   if (typeof result.startTimeout !== 'number' || !(result.startTimeout >= 0) || !Number.isFinite(result.startTimeout)) {
     throw errors.invalidOption(operation, 'startTimeout', result.startTimeout, 'a number of milliseconds >= 0 (0: no limit)');
   }
+  checkSupervision(result, operation);
   return result;
 }
 
-module.exports = { SIGNALS, signalNumber, signalName, childExecArgv, normalizeOptions };
+module.exports = { SIGNALS, signalNumber, signalName, childExecArgv, normalizeOptions, stopTimeout, RESTART_POLICIES };

@@ -88,7 +88,7 @@ class ProcletPool {
     this.#maxQueue = checkCount('maxQueue', maxQueue === undefined ? Infinity : maxQueue, 0, true);
     this.#depth = 1 + checkCount('prefetch', prefetch === undefined ? DEFAULT_PREFETCH : prefetch, 0, false);
     // A pool replaces workers that fail, unless told otherwise.
-    if (procletOptions.restart === undefined && typeof Proclet.prototype.restart === 'function') procletOptions.restart = 'on-failure';
+    if (procletOptions.restart === undefined) procletOptions.restart = 'on-failure';
     this.#router = new PeerRouter(this.#size);
     this.#busy = new Array(this.#size).fill(0);
     this.#outstanding = Array.from({ length: this.#size }, () => []);
@@ -178,13 +178,7 @@ class ProcletPool {
    * `[{ id, code, signal }]` once all have ended.
    */
   stop(stopOptions) {
-    return Promise.all(
-      this.#workers.map((proclet) => {
-        if (typeof proclet.stop === 'function') return proclet.stop(stopOptions);
-        proclet.kill('SIGTERM');
-        return proclet.exited;
-      }),
-    ).then(() => this.#exits.slice());
+    return Promise.all(this.#workers.map((proclet) => proclet.stop(stopOptions))).then(() => this.#exits.slice());
   }
 
   /** Lets the parent exit while workers run (they end with it). */

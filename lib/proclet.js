@@ -1,9 +1,15 @@
 'use strict';
 // The Proclet: what the user holds. It owns everything that outlives one child process (the
 // worker's source, the handlers and methods shipped to the child, the methods exposed to it,
-// what was sent before a child runs, the listeners, the lifecycle promises) and opens one
-// Session (lib/session.js) per OS process. Today a Proclet runs one child; supervision adds more
-// sessions here without changing them.
+// what was sent while no child runs, the listeners, the lifecycle promises) and supervises a
+// sequence of Sessions (lib/session.js), one per OS process: the restart policy's arithmetic is
+// lib/restart-policy.js, the timers and the stop/restart escalation are here.
+//
+// States: 'idle' (before run()), 'running' (a child runs), 'waiting' (a restart is pending, no
+// child runs), 'exited' (the final exit; nothing follows). What keeps the parent's event loop
+// alive: the running child (its native session, referenced unless unref()) and the timer of a
+// pending restart (the same). The start and kill timers are unreferenced: they only ever act on
+// a child that holds the loop itself.
 
 const util = require('util');
 const { FrameKind, HEADER_LEN, HIGH_WATER_MARK } = require('./shared/protocol');
@@ -14,8 +20,9 @@ const { reviveThrown } = require('./shared/thrown');
 const sourceBoundary = require('./source');
 const { functionSource, callerFile } = require('./source/function');
 const { mergeChildCoverage } = require('./source/coverage');
-const { SIGNALS, signalNumber, childExecArgv, normalizeOptions } = require('./options');
+const { SIGNALS, signalNumber, childExecArgv, normalizeOptions, stopTimeout } = require('./options');
 const { Session } = require('./session');
+const { RestartPolicy } = require('./restart-policy');
 const { ParentChannel } = require('./parent');
 const { ChildHandle } = require('./child-handle');
 const { PeerRouter } = require('./binding');
@@ -50,6 +57,23 @@ function rethrowLater(error) {
   });
 }
 
+/**
+ * Runs `steps` (functions) in order. One that throws (a listener of the user's) throws out of
+ * here, as a listener's exception does from EventEmitter; the steps after it run on the next
+ * tick, so a throwing 'error' listener never costs the 'exit' that follows.
+ */
+function inOrder(steps, from = 0) {
+  let i = from;
+  try {
+    for (; i < steps.length; i++) steps[i]();
+  } finally {
+    if (i < steps.length - 1) process.nextTick(() => inOrder(steps, i + 1));
+  }
+}
+
+/** Milliseconds since an arbitrary origin, monotonic. */
+const now = () => performance.now();
+
 /** A promise with its settle functions; never an unhandled rejection by itself. */
 function deferred() {
   let resolve;
@@ -66,20 +90,33 @@ class Proclet {
   #worker; // { source, method }
   #caller;
   #options;
-  #state = 'idle'; // 'running' | 'exited'
+  #state = 'idle'; // 'running' | 'waiting' | 'exited' (see the top of this file)
+  /** The current child's session, or null while none runs. */
   #session = null;
+  /** The current child: `{ pid, startedAt, ready, failedStart, startTimer, waiter }`, or null. */
+  #current = null;
+  /** The current (or last) child's pid. */
   #pid = undefined;
+  /** The final exit, once there is one. */
   #exit = null;
+  /** The last child's exit (the final one once nothing follows). */
+  #lastExit = null;
   #referenced = true;
+  /** The run() arguments as JSON, for the INIT of every child. */
+  #argsJson = null;
   /** What the child runs besides the worker, as HANDLER payloads (JSON of `{ type, event?, name?, source, method }`): sent after INIT to every child. */
   #handlers = [];
   /** Names of the methods shipped to the child (each can be exposed once). */
   #childMethods = new Set();
-  /** Frames sent before a child runs, `[kind, payload, ...]`, replayed into the next session. */
+  /** Frames sent while no child runs, `[kind, payload, ...]`, replayed into the next session. */
   #pending = [];
   #pendingBytes = 0;
-  /** `flush()` calls made before a child runs: settled by the first session. */
+  /** Ids from which calls were queued for the next child rather than sent to the current one. */
+  #queuedCallsFrom = Infinity;
+  /** `flush()` calls made while no child runs: settled by the next session. */
   #pendingFlushes = [];
+  /** A send returned false and no 'drain' has followed yet. */
+  #drainOwed = false;
   /** `{ what, source }` of every shipped function, for closure explanations. */
   #shipped = [];
   /** `messages()` iterators whose consumer is behind: reading is paused while there are some. */
@@ -87,7 +124,18 @@ class Proclet {
   #calls;
   #ready = deferred();
   #exited = deferred();
-  #startTimer = null;
+  #policy;
+  #restartTimer = null;
+  /** SIGKILL for a child asked to stop (stop(), restart()) that has not ended in time. */
+  #killTimer = null;
+  /** stop() was called: supervision has ended, the current child's exit is final. */
+  #stopping = false;
+  /** stop() was called before run(). */
+  #stoppedBeforeRun = false;
+  /** restart() asked the current child to stop: its exit is followed by a new child at once. */
+  #restartAsked = false;
+  /** restart()'s promise, settled by the ready (or the end) of the child it starts. */
+  #restartWaiter = null;
   /** The final 'exit' was emitted. */
   #finished = false;
   /** `{ router, id, size }`: this worker's place among its peers (a pool's, or its own). */
@@ -95,13 +143,14 @@ class Proclet {
 
   /**
    * @param {Function} fn the worker: runs in a new Node.js process, `this` = the child context.
-   * @param {object} [options] `{ wildcard, delimiter, startTimeout }` (README).
+   * @param {object} [options] see README (Options, Supervision).
    */
   constructor(fn, options) {
     const { source, method, original } = shippedSource(fn, 'new Proclet(fn)');
     this.#options = normalizeOptions(options);
     const member = options != null && typeof options === 'object' ? options[POOL_MEMBER] : undefined;
     this.#peers = member || { router: null, id: 1, size: 1 };
+    this.#policy = new RestartPolicy(this.#options);
     this.#shipped.push({ what: SHIPPED_WORKER, source: original });
     this.#worker = { source, method };
     this.#caller = callerFile(Proclet);
@@ -136,27 +185,27 @@ class Proclet {
   }
 
   /**
-   * Starts the child process; `args` go to the worker function (JSON values). Throws if called
-   * twice. Returns this Proclet.
+   * Starts the child process; `args` go to the worker function (JSON values), in every child
+   * supervision starts. Throws if called twice. Returns this Proclet.
    */
   run(...args) {
-    if (this.#state !== 'idle') throw errors.alreadyStarted(this.#pid);
-    const init = this.#init(args);
+    if (this.#state !== 'idle') throw errors.alreadyStarted(this.#pid, this.#stoppedBeforeRun);
+    this.#argsJson = codec.argsToJson([], args, 'run(...args)');
+    codec.checkSize(this.#init(), FrameKind.Init, 'run(...args)');
     this.#state = 'running';
     try {
-      this.#start(init);
+      this.#spawn();
     } catch (cause) {
+      // The first child could not be started: final, whatever the policy (a restart that cannot
+      // spawn is a quick end instead, see #restartNow).
       const error = errors.fromNative('run()', cause);
       this.#ready.reject(error);
-      this.#ended(null, null);
-      // Two ticks: an 'error' listener that throws does not cost the 'exit'.
-      process.nextTick(() => this.#emit('error', error));
-      process.nextTick(() => this.#finish(null, null));
+      this.#final({ code: null, signal: null }, [() => this.#emit('error', error)], true);
     }
     return this;
   }
 
-  /** Resolves when the child's runtime is connected; rejects if it never gets there. */
+  /** Resolves when the first child's runtime is connected; rejects if it never gets there. */
   get ready() {
     return this.#ready.promise;
   }
@@ -166,43 +215,87 @@ class Proclet {
     return this.#exited.promise;
   }
 
-  /** The child's process id, once `run()` has been called. */
+  /** The current child's process id (the last one's while a restart is pending), once `run()` has been called. */
   get pid() {
     return this.#pid;
   }
 
-  /** Sends a signal to the child (default SIGTERM). False if it is not running. */
+  /** Sends a signal to the current child (default SIGTERM). False if none is running. */
   kill(signal = 'SIGTERM') {
     const number = signalNumber(signal);
     return this.#session !== null && this.#session.kill(number);
   }
 
-  /** Lets the parent exit while the child runs (the child ends with it). */
+  /**
+   * Ends supervision: the child's 'stop' handlers run, then it closes, delivering what it sent;
+   * SIGKILL after `timeout` ms (default `killTimeout`). Resolves with the final `{ code, signal }`.
+   * Before run(): ends this Proclet without a child (`{ code: null, signal: null }`). Twice, or
+   * after the exit: the same final exit.
+   */
+  stop(options) {
+    const timeout = stopTimeout(options, this.#options.killTimeout, 'stop(options)');
+    if (this.#stopping || this.#state === 'exited') return this.#exited.promise;
+    this.#stopping = true;
+    if (this.#state === 'idle') {
+      this.#stoppedBeforeRun = true;
+      this.#ready.reject(errors.stoppedBeforeRun('proclet.ready'));
+      this.#final({ code: null, signal: null }, [], true);
+    } else if (this.#state === 'waiting') {
+      this.#final(this.#lastExit, []);
+    } else {
+      this.#askToStop(timeout);
+    }
+    return this.#exited.promise;
+  }
+
+  /**
+   * Stops the current child as `stop()` does (timeout `killTimeout`) and starts a fresh one, at
+   * once; resolves when it is ready. Emits 'restart' (`delay` 0) and counts in `restarts`, but is
+   * never a quick end: the doubling delay starts over. During a pending restart: starts it now.
+   */
+  restart() {
+    if (this.#state === 'idle') return Promise.reject(errors.notStarted('restart()'));
+    if (this.#stopping || this.#state === 'exited') return Promise.reject(this.#closedError('restart()'));
+    if (this.#restartWaiter !== null) return this.#restartWaiter.promise;
+    const waiter = deferred();
+    this.#restartWaiter = waiter;
+    if (this.#state === 'waiting') {
+      this.#policy.reset();
+      clearTimeout(this.#restartTimer);
+      this.#restartNow();
+    } else {
+      this.#restartAsked = true;
+      this.#askToStop(this.#options.killTimeout);
+    }
+    return waiter.promise;
+  }
+
+  /** Lets the parent exit while the child runs or a restart is pending (the child ends with it). */
   unref() {
     this.#referenced = false;
     if (this.#session) this.#session.setRef(false);
+    if (this.#restartTimer) this.#restartTimer.unref();
     return this;
   }
 
-  /** Undoes `unref()`: the running child keeps the parent's event loop alive. */
+  /** Undoes `unref()`: the running child (or a pending restart) keeps the parent's event loop alive. */
   ref() {
     this.#referenced = true;
     if (this.#session) this.#session.setRef(true);
+    if (this.#restartTimer) this.#restartTimer.ref();
     return this;
   }
 
-  /** The INIT payload for `run(...args)`; refuses arguments that cannot travel, synchronously. */
-  #init(args) {
-    const operation = 'run(...args)';
-    const init = `{"caller":${JSON.stringify(this.#caller)},"options":${JSON.stringify({
+  /** The INIT payload of the next child: the handlers it is about to receive, the run() arguments. */
+  #init() {
+    return `{"caller":${JSON.stringify(this.#caller)},"options":${JSON.stringify({
       wildcard: this.#options.wildcard,
       delimiter: this.#options.delimiter,
-    })},"id":${this.#peers.id},"size":${this.#peers.size},"concurrency":${this.#peers.concurrency || 0},"handlers":${this.#handlers.length},"args":${codec.argsToJson([], args, operation)}}`;
-    codec.checkSize(init, FrameKind.Init, operation);
-    return init;
+    })},"id":${this.#peers.id},"size":${this.#peers.size},"concurrency":${this.#peers.concurrency || 0},"handlers":${this.#handlers.length},"args":${this.#argsJson}}`;
   }
 
-  #start(init) {
+  /** Starts a child: INIT, the handlers, what was sent meanwhile. Throws ERR_PROCLET_SPAWN / CACHE. */
+  #spawn() {
     const options = {
       execPath: process.execPath,
       execArgv: childExecArgv(),
@@ -210,9 +303,13 @@ class Proclet {
       method: this.#worker.method,
       peers: this.#peerRoute(),
     };
-    const session = new Session(options, init, this.#sessionHost());
+    const child = { pid: undefined, startedAt: now(), ready: false, failedStart: false, startTimer: null, waiter: this.#restartWaiter };
+    const session = new Session(options, this.#init(), this.#sessionHost(child));
+    child.pid = session.pid;
     this.#session = session;
+    this.#current = child;
     this.#pid = session.pid;
+    this.#queuedCallsFrom = Infinity;
     if (!this.#referenced) session.setRef(false);
     if (this.#behind.size > 0) session.setPaused(true);
     // Every frame was checked (size, JSON) when it was sent or registered: none can be refused.
@@ -227,17 +324,58 @@ class Proclet {
     // after run() is written at once, not at the end of a tick the caller may spend blocked.
     session.flushNow();
     for (const flush of this.#pendingFlushes.splice(0)) session.flushed('parent.flush()').then(flush.resolve, flush.reject);
-    // A send before run() returned false: 'drain' is owed once what it queued is written.
-    if (drainOwed) session.flushed('parent.send(message)').then(() => this.#emit('drain'), () => {});
+    // A send while no child ran returned false: 'drain' is owed once what it queued is written.
+    if (drainOwed) session.flushed('parent.send(message)').then(() => this.#drained(), () => {});
     const ms = this.#options.startTimeout;
     if (ms > 0) {
-      this.#startTimer = setTimeout(() => {
-        const error = errors.startTimeout(this.#pid, ms);
+      child.startTimer = setTimeout(() => {
+        child.failedStart = true;
+        const error = errors.startTimeout(child.pid, ms);
         this.#ready.reject(error);
+        if (child.waiter !== null) child.waiter.reject(error);
         session.kill(SIGNALS.SIGKILL);
-        this.#emit('error', error);
       }, ms);
-      this.#startTimer.unref();
+      child.startTimer.unref();
+    }
+    const pid = session.pid;
+    // After run() returns (as child_process does), before anything the child sends.
+    process.nextTick(() => this.#emit('spawn', pid));
+  }
+
+  /** The timer of a pending restart fired (or restart() cut it short): the next child starts. */
+  #restartNow() {
+    this.#restartTimer = null;
+    this.#state = 'running';
+    try {
+      this.#spawn();
+    } catch (cause) {
+      // Could not spawn (file descriptors or memory ran out, the cache directory is gone): a
+      // quick failed end, so the policy retries with growing delays, then gives up.
+      const error = errors.fromNative('a restart', cause);
+      const child = { pid: this.#pid, startedAt: now(), ready: false, failedStart: true, startTimer: null, waiter: this.#restartWaiter };
+      this.#current = child;
+      // Nothing was sent to it: the calls waiting for a child wait for the next one.
+      this.#queuedCallsFrom = 0;
+      this.#childEnded(child, { code: null, signal: null }, [() => this.#emit('error', error)]);
+    }
+  }
+
+  /** The current child is asked to stop gracefully; SIGKILL after `timeout` ms. */
+  #askToStop(timeout) {
+    const child = this.#current;
+    const session = this.#session;
+    // The stop replaces the start timeout: its own timeout bounds the rest.
+    clearTimeout(child.startTimer);
+    clearTimeout(this.#killTimer);
+    this.#killTimer = null;
+    if (timeout === 0) {
+      session.kill(SIGNALS.SIGKILL);
+      return;
+    }
+    session.requestStop();
+    if (timeout !== Infinity) {
+      this.#killTimer = setTimeout(() => session.kill(SIGNALS.SIGKILL), timeout);
+      this.#killTimer.unref();
     }
   }
 
@@ -248,18 +386,23 @@ class Proclet {
   }
 
   /** What a session reports, turned into the Proclet's events. */
-  #sessionHost() {
+  #sessionHost(child) {
     return {
       ready: () => {
-        clearTimeout(this.#startTimer);
+        clearTimeout(child.startTimer);
+        child.ready = true;
         this.#ready.resolve();
+        if (child.waiter !== null) {
+          child.waiter.resolve();
+          if (this.#restartWaiter === child.waiter) this.#restartWaiter = null;
+        }
       },
       message: (message) => this.parent.fromChildMessage(message),
       event: (event, args) => this.parent.fromChild(event, args),
       call: (array) => this.#calls.onCall(array),
       result: (array) => this.#calls.onResult(array),
       cancel: (array) => this.#calls.onCancel(array),
-      error: (thrown) => this.#emit('error', sourceBoundary.explainChildError(reviveThrown(thrown, `child process ${this.#pid}`), this.#shipped)),
+      error: (thrown) => this.#emit('error', sourceBoundary.explainChildError(reviveThrown(thrown, `child process ${child.pid}`), this.#shipped)),
       coverage: (report) => {
         try {
           mergeChildCoverage(report);
@@ -267,36 +410,81 @@ class Proclet {
           rethrowLater(error);
         }
       },
-      drain: () => this.#emit('drain'),
-      protocolError: (detail) => this.#emit('error', errors.protocol(this.#pid, detail)),
-      cutOff: (detail, code) => this.#emit('error', errors.cutOff(this.#pid, detail, code)),
+      drain: () => this.#drained(),
+      protocolError: (detail) => this.#emit('error', errors.protocol(child.pid, detail)),
+      cutOff: (detail, code) => this.#emit('error', errors.cutOff(child.pid, detail, code)),
       exit: (code, signal, unexpected) => {
-        this.#ended(code, signal);
-        // 'exit' comes last even when an 'error' listener throws (then on the next tick).
-        let threw = unexpected;
-        try {
-          if (unexpected) this.#emit('error', errors.killed(this.#pid, signal));
-          threw = false;
-        } finally {
-          if (threw) process.nextTick(() => this.#finish(code, signal));
-          else this.#finish(code, signal);
-        }
+        const steps = unexpected ? [() => this.#emit('error', errors.killed(child.pid, signal))] : [];
+        this.#childEnded(child, { code, signal }, steps);
       },
     };
   }
 
-  // The child is gone: nothing more can reach it, and nothing waits for it.
-  #ended(code, signal) {
-    clearTimeout(this.#startTimer);
+  // A child is gone: nothing more can reach it, and nothing waits for it. `steps` report why
+  // ('error' events); then either another child follows, or this was the final exit.
+  #childEnded(child, exit, steps) {
+    clearTimeout(child.startTimer);
+    clearTimeout(this.#killTimer);
+    this.#killTimer = null;
     this.#session = null;
+    this.#current = null;
+    this.#lastExit = exit;
+    const closed = (operation) => errors.channelClosed(operation, child.pid, exit);
+    // Only the first child's counts: for the others `ready` has settled already.
+    this.#ready.reject(errors.exitedBeforeReady(child.pid, exit));
+    if (!child.ready && child.waiter !== null) {
+      child.waiter.reject(errors.exitedBeforeReady(child.pid, exit, 'restart()'));
+      if (this.#restartWaiter === child.waiter) this.#restartWaiter = null;
+    }
+    this.#calls.interrupt(closed, this.#queuedCallsFrom);
+    if (this.#stopping) {
+      this.#final(exit, steps);
+      return;
+    }
+    let next;
+    if (this.#restartAsked) {
+      this.#restartAsked = false;
+      next = { action: 'restart', ...this.#policy.manualRestart() };
+    } else {
+      next = this.#policy.afterExit({ code: exit.code, signal: exit.signal, uptime: now() - child.startedAt, failedStart: child.failedStart });
+    }
+    if (next.action === 'restart') {
+      this.#state = 'waiting';
+      this.#restartTimer = setTimeout(() => this.#restartNow(), next.delay);
+      if (!this.#referenced) this.#restartTimer.unref();
+      const event = { code: exit.code, signal: exit.signal, restarts: next.restarts, delay: next.delay };
+      steps.push(() => this.#emit('restart', event));
+      // What the ended child's queue held is gone with it: senders waiting for 'drain' may go on.
+      if (this.#drainOwed && this.#pendingBytes < HIGH_WATER_MARK) steps.push(() => this.#drained());
+      inOrder(steps);
+      return;
+    }
+    if (next.action === 'give-up') steps.push(() => this.#emit('error', errors.restartLimit(child.pid, next.quickEnds, this.#options, exit)));
+    else if (child.failedStart && child.pid !== undefined && !child.ready) {
+      steps.push(() => this.#emit('error', errors.startTimeout(child.pid, this.#options.startTimeout)));
+    }
+    this.#final(exit, steps);
+  }
+
+  // Nothing follows: what waits for a child learns it never comes, then 'exit' (always last, on
+  // the next tick with `later`, for a Proclet that ends inside run() or stop()).
+  #final(exit, steps, later = false) {
+    clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
     this.#state = 'exited';
-    this.#exit = { code, signal };
-    const pid = this.#pid;
-    const exit = this.#exit;
-    const closed = (operation) => errors.channelClosed(operation, pid, exit);
-    this.#ready.reject(errors.exitedBeforeReady(pid, exit));
+    this.#exit = exit;
+    const closed = (operation) => this.#closedError(operation);
     this.#calls.close(closed);
     for (const flush of this.#pendingFlushes.splice(0)) flush.reject(closed('parent.flush()'));
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (this.#restartWaiter !== null) {
+      this.#restartWaiter.reject(errors.restartCancelled(this.#pid, this.#stopping ? 'stop() was called' : 'supervision ended'));
+      this.#restartWaiter = null;
+    }
+    steps.push(() => this.#finish(exit.code, exit.signal));
+    if (later) for (const step of steps) process.nextTick(step);
+    else inOrder(steps);
   }
 
   #finish(code, signal) {
@@ -308,22 +496,54 @@ class Proclet {
     }
   }
 
+  /** Why nothing reaches a child any more (the final exit, or stop() before run()). */
+  #closedError(operation) {
+    if (this.#stoppedBeforeRun) return errors.stoppedBeforeRun(operation);
+    return errors.channelClosed(operation, this.#pid, this.#exit);
+  }
+
+  #drained() {
+    this.#drainOwed = false;
+    // (A listener may have stopped the Proclet meanwhile: nothing comes after 'exit'.)
+    if (!this.#finished) this.#emit('drain');
+  }
+
   #send(message) {
     if (codec.isText(message)) return this.#write(FrameKind.Text, message, SEND);
     return this.#write(FrameKind.Message, codec.toJson(message, SEND), SEND);
   }
 
+  // To the running child; while none runs (a restart is pending), queued for the next one, in
+  // order. A child whose channel has closed is on its way out: what it refuses goes to the next
+  // one when one may follow (else it is dropped, false, as nobody will receive it).
   #write(kind, payload, operation) {
-    if (this.#state === 'exited') throw errors.channelClosed(operation, this.#pid, this.#exit);
+    if (this.#state === 'exited') throw this.#closedError(operation);
     const bytes = codec.checkSize(payload, kind, operation);
-    if (this.#session) return this.#session.send(kind, payload, operation);
+    if (this.#session !== null) {
+      const belowHighWater = this.#session.send(kind, payload, operation);
+      // `open` is read after the send: the send is what finds the channel closed.
+      if (this.#session.open || !this.#mayRestart()) return this.#owe(belowHighWater);
+      // Calls from this id on wait for the next child: the current one's end must not reject them.
+      if (this.#queuedCallsFrom === Infinity) this.#queuedCallsFrom = kind === FrameKind.Call ? this.#calls.nextId - 1 : this.#calls.nextId;
+    }
     this.#pending.push(kind, payload);
     this.#pendingBytes += HEADER_LEN + (bytes || Buffer.byteLength(payload));
-    return this.#pendingBytes < HIGH_WATER_MARK;
+    return this.#owe(this.#pendingBytes < HIGH_WATER_MARK);
+  }
+
+  /** A send's result: false (past the high-water mark) owes the sender a 'drain'. */
+  #owe(belowHighWater) {
+    if (!belowHighWater) this.#drainOwed = true;
+    return belowHighWater;
+  }
+
+  /** Whether another child may follow the current one (only stop() or the policy rule it out). */
+  #mayRestart() {
+    return !this.#stopping && (this.#restartAsked || this.#options.restart !== 'never');
   }
 
   #flush() {
-    if (this.#state === 'exited') return Promise.reject(errors.channelClosed('parent.flush()', this.#pid, this.#exit));
+    if (this.#state === 'exited') return Promise.reject(this.#closedError('parent.flush()'));
     if (this.#session) return this.#session.flushed('parent.flush()');
     const flush = deferred();
     this.#pendingFlushes.push(flush);
@@ -332,7 +552,7 @@ class Proclet {
 
   /** Ships `fn` to run in the child as `spec` ({ type, event?, name? }). */
   #ship(spec, fn, operation) {
-    if (this.#state === 'exited') throw errors.channelClosed(operation, this.#pid, this.#exit);
+    if (this.#state === 'exited') throw this.#closedError(operation);
     this.#shipPrepared(spec, shippedSource(fn, operation), operation);
   }
 
@@ -351,7 +571,7 @@ class Proclet {
 
   #exposeInChild(methods) {
     const operation = 'child.expose(methods)';
-    if (this.#state === 'exited') throw errors.channelClosed(operation, this.#pid, this.#exit);
+    if (this.#state === 'exited') throw this.#closedError(operation);
     const entries = checkMethods(operation, methods, this.#childMethods);
     // Every source is checked before any is shipped, so a refused method ships none.
     const prepared = entries.map(([name, fn]) => [name, shippedSource(fn, `${operation} (method ${JSON.stringify(name)})`)]);

@@ -12,6 +12,9 @@ const { SIGNALS, signalName } = require('./options');
 const { RESERVED_FROM_CHILD } = require('./shared/emitter');
 const { warm } = require('./warm');
 
+/** The EVENT payload of a graceful stop request (docs/protocol.md). */
+const STOP_REQUEST = JSON.stringify(['stop']);
+
 class Session {
   #native;
   #host;
@@ -29,6 +32,8 @@ class Session {
   /** The stream ended inside a frame: reported with the exit, once it says how the child ended. */
   #cutOff = null;
   #exited = false;
+  /** The channel refused a frame: the child is going, its exit is on its way. */
+  #closed = false;
   /** `[resolve, reject]` of `flushed()` promises waiting for the queue to empty. */
   #flushWaiters = [];
 
@@ -78,7 +83,10 @@ class Session {
     try {
       belowHighWater = this.#native.sendFrame(kind, payload);
     } catch (cause) {
-      if (cause && cause.code === 'ERR_PROCLET_CHANNEL_CLOSED' && !this.#exited) return false;
+      if (cause && cause.code === 'ERR_PROCLET_CHANNEL_CLOSED' && !this.#exited) {
+        this.#closed = true;
+        return false;
+      }
       throw errors.fromNative(operation, cause);
     }
     if (!this.#flushScheduled) {
@@ -86,6 +94,22 @@ class Session {
       process.nextTick(this.#flush);
     }
     return belowHighWater;
+  }
+
+  /** False once a frame was refused (the child's channel closed) or the child exited: nothing sent reaches it. */
+  get open() {
+    return !this.#closed && !this.#exited;
+  }
+
+  /**
+   * Asks the child to stop gracefully, at once: an EVENT frame named 'stop' (a name
+   * `child.emit` refuses, so only this sends it). The runtime runs its 'stop' handlers, awaits
+   * what they return, then closes (runtime/handlers.js).
+   */
+  requestStop() {
+    if (!this.open) return;
+    this.send(FrameKind.Event, STOP_REQUEST, 'stop()');
+    this.#native.flush();
   }
 
   /** Writes what is queued now, without waiting for the end of the tick (which it ends). */

@@ -133,6 +133,48 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     }
   }
 
+  // A graceful stop (the parent's stop() or restart()): the 'stop' handlers run (and `onAny`
+  // ones, which see every event), what they return is awaited, then the child closes with
+  // code 0, delivering everything it sent. A handler may close with another code itself; one
+  // that throws or rejects is an uncaught error (exit code 1). With no handler, the child closes
+  // at once. The parent sends SIGKILL if this takes longer than its kill timeout.
+  let stopping = false;
+  function stop() {
+    if (stopping || lifetime.closing) return;
+    stopping = true;
+    const waits = [];
+    const run = (handler, args) => {
+      let result;
+      try {
+        result = handler.apply(context, args);
+      } catch (error) {
+        lifetime.handlerThrew(error);
+        return;
+      }
+      if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {
+        waits.push(Promise.resolve(result).then(undefined, (error) => lifetime.fatal(error, 'unhandledRejection')));
+      }
+    };
+    for (const handler of table.anyListeners) {
+      run(handler, ['stop', FROM_PARENT]);
+      if (lifetime.closing) return;
+    }
+    for (const handler of table.listenersFor('stop')) {
+      run(handler, [FROM_PARENT]);
+      if (lifetime.closing) return;
+    }
+    if (waits.length === 0) {
+      lifetime.shutdown(0);
+      return;
+    }
+    // Alive while the handlers finish, whatever else holds the loop.
+    lifetime.hold(1);
+    Promise.all(waits).then(() => {
+      lifetime.hold(-1);
+      lifetime.shutdown(0);
+    });
+  }
+
   function invoke(handler, args) {
     try {
       handler.apply(context, args);
@@ -192,7 +234,7 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     context = value;
   }
 
-  return { registry, add, dispatch, dispatchMessage, runWorker, runWorkerSource, bind };
+  return { registry, add, dispatch, dispatchMessage, runWorker, runWorkerSource, bind, stop };
 }
 
 // Dynamic import(): resolved from the file that created the Proclet, like require(). A source

@@ -143,7 +143,10 @@ function start(factory, method) {
           break;
         case FrameKind.Event: {
           const [event, ...args] = JSON.parse(payload);
-          handlers.dispatch(event, args, takeFrom());
+          const sender = takeFrom();
+          // 'stop' is reserved: only the parent's stop() and restart() send it (lib/session.js).
+          if (event === 'stop' && sender === 0) handlers.stop();
+          else handlers.dispatch(event, args, sender);
           break;
         }
         case FrameKind.From:

@@ -13,11 +13,9 @@ function pool(fn, options) {
   return p;
 }
 
+// Workers are restarted on failure: stop() ends supervision (SIGKILL after 2 s at most).
 afterEach(async () => {
-  for (const p of pools) {
-    for (const worker of Object.values(p.workers)) if (worker.pid !== undefined) worker.kill('SIGKILL');
-    await p.exited;
-  }
+  await Promise.all([...pools].map((p) => p.stop({ timeout: 2000 })));
   pools.clear();
 });
 
@@ -56,10 +54,7 @@ function starts(p, count) {
 }
 
 const fdCount = () => fs.readdirSync('/proc/self/fd').length;
-// Restart policies come with supervision (issue 11); until it is merged, these wait for it.
-const supervised = typeof Proclet.prototype.restart === 'function';
-const withSupervision = supervised ? test : test.skip;
-const never = supervised ? { restart: 'never' } : {};
+const never = { restart: 'never' };
 
 describe('dispatch', () => {
   test('concurrent calls go to the least busy workers, each with its own id', async () => {
@@ -210,7 +205,7 @@ describe('workers that die', () => {
     expect(await p.exited).toEqual([{ id: 1, code: null, signal: 'SIGKILL' }]);
   });
 
-  withSupervision('a replacement keeps its id, its handlers and its methods', async () => {
+  test('a replacement keeps its id, its handlers and its methods', async () => {
     const p = pool(held, { size: 2 }).run();
     await p.ready;
     const firstPid = p.workers[2].pid;

@@ -94,6 +94,11 @@ class Calls {
     this.#limit = limit;
   }
 
+  /** The id the next call will get. */
+  get nextId() {
+    return this.#nextId;
+  }
+
   /** Sets `this` for the methods served here. */
   bind(thisArg) {
     this.#thisArg = thisArg;
@@ -297,7 +302,17 @@ class Calls {
   close(error) {
     if (this.#closed) return;
     this.#closed = error;
-    for (const id of [...this.#pending.keys()]) this.#take(id).reject(error('call()'));
+    this.interrupt(error);
+  }
+
+  /**
+   * The other side ended and another may take its place (a restart): every pending call rejects
+   * with `error(operation)` and the methods still running here see their signal abort, as with
+   * `close`, but later calls are sent (to the next one). Calls numbered `before` and up stay
+   * pending: they were queued for the next one, never sent to the one that ended.
+   */
+  interrupt(error, before = Infinity) {
+    for (const id of [...this.#pending.keys()]) if (id < before) this.#take(id).reject(error('call()'));
     const running = [...this.#serving.values()];
     this.#serving.clear();
     this.#waiting = [];

@@ -125,9 +125,9 @@ module.exports = {
       `${operation}: ${maxQueue} calls already wait for a free worker (maxQueue); wait for some to finish, or raise maxQueue or size.`,
     ),
 
-  /** The child ended before its runtime said READY (`proclet.ready` rejects with this). */
-  exitedBeforeReady: (pid, exit) =>
-    makeError(Error, 'ERR_PROCLET_CHANNEL_CLOSED', `proclet.ready: ${describeEnd(pid, exit)} before it was ready; see the 'error' event for why.`),
+  /** The child ended before its runtime said READY (`proclet.ready` or `restart()` rejects with this). */
+  exitedBeforeReady: (pid, exit, operation = 'proclet.ready') =>
+    makeError(Error, 'ERR_PROCLET_CHANNEL_CLOSED', `${operation}: ${describeEnd(pid, exit)} before it was ready; see the 'error' event for why.`),
 
   startTimeout: (pid, ms) =>
     makeError(Error, 'ERR_PROCLET_START_TIMEOUT', `child process ${pid} did not become ready within ${ms} ms (startTimeout); it has been killed.`),
@@ -137,13 +137,38 @@ module.exports = {
   invalidExitCode: (operation, code) =>
     makeError(TypeError, 'ERR_PROCLET_INVALID_EXIT_CODE', `${operation}: code must be an integer, got ${util.inspect(code)}.`),
 
-  alreadyStarted: (pid) =>
+  alreadyStarted: (pid, stopped = false) =>
     makeError(
       Error,
       'ERR_PROCLET_ALREADY_STARTED',
-      pid === undefined
-        ? 'run() was already called on this Proclet; create a new Proclet to start another child.'
-        : `run() was already called: child process ${pid} belongs to this Proclet; create a new Proclet to start another.`,
+      stopped
+        ? 'run(): stop() was called before run(), which ended this Proclet; create a new Proclet to start a child.'
+        : pid === undefined
+          ? 'run() was already called on this Proclet; create a new Proclet to start another child.'
+          : `run() was already called: child process ${pid} belongs to this Proclet; create a new Proclet to start another.`,
+    ),
+
+  /** `operation` (restart()) needs a running Proclet, and run() was not called yet. */
+  notStarted: (operation) =>
+    makeError(Error, 'ERR_PROCLET_NOT_STARTED', `${operation}: this Proclet has not started a child yet; call run() first.`),
+
+  /** stop() ended the Proclet before run(): what needed a child gets this. */
+  stoppedBeforeRun: (operation) =>
+    makeError(Error, 'ERR_PROCLET_CHANNEL_CLOSED', `${operation}: stop() was called before run(), so this Proclet never started a child.`),
+
+  /** Supervision ended (stop(), or the final exit) while restart() waited for its new child. */
+  restartCancelled: (pid, why) =>
+    makeError(Error, 'ERR_PROCLET_CHANNEL_CLOSED', `restart(): no new child process follows child process ${pid}: ${why}.`),
+
+  /** `quickEnds` ends in a row, each within `minUptime` ms of its start (or before it was ready). */
+  restartLimit: (pid, quickEnds, options, exit) =>
+    makeError(
+      Error,
+      'ERR_PROCLET_RESTART_LIMIT',
+      `child process ${pid} ended ${quickEnds} times in a row within minUptime (${options.minUptime} ms) of starting ` +
+        `(the last one ${exit.signal ? `killed by ${exit.signal}` : exit.code === null ? 'could not be spawned' : `with code ${exit.code}`}); proclet gave up after ` +
+        `maxRestarts (${options.maxRestarts}) restarts. The 'error' events before this one say why it ended; fix that, ` +
+        'or raise maxRestarts or lower minUptime.',
     ),
 
   /** In the child: the parent closed the channel (it exited, or dropped the child). */
