@@ -1,5 +1,6 @@
 /// <reference types="node" />
 import { EventEmitter } from 'events';
+import { Readable, Writable } from 'stream';
 
 // ---- values ---------------------------------------------------------------------------------------
 
@@ -13,7 +14,7 @@ import { EventEmitter } from 'events';
  * const job: JsonValue = { id: 7, tags: ['a', 'b'], done: false, parent: null };
  * ```
  */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue = string | number | boolean | null | BinaryValue | JsonValue[] | { [key: string]: JsonValue | undefined };
 
 /**
  * The stable `code` of every error proclet throws, rejects with or reports on `'error'`.
@@ -33,6 +34,8 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
  * - `ERR_PROCLET_UNKNOWN_METHOD` (Error): the other side exposes no method of that name.
  * - `ERR_PROCLET_CALL_TIMEOUT` (Error): a `callWith({ timeout })` got no answer in time.
  * - `ERR_PROCLET_CHANNEL_CLOSED` (Error): the other side has ended (or never started).
+ * - `ERR_PROCLET_WORKER_NOT_FOUND` (TypeError): a script worker that cannot be found from the
+ *   calling file.
  * - `ERR_PROCLET_ALREADY_STARTED` (Error): `run()` called twice (or after `stop()`).
  * - `ERR_PROCLET_NOT_STARTED` (Error): `restart()` before `run()`.
  * - `ERR_PROCLET_START_TIMEOUT` (Error): the child was not ready within `startTimeout` ms.
@@ -63,6 +66,7 @@ export type ProcletErrorCode =
   | 'ERR_PROCLET_UNKNOWN_METHOD'
   | 'ERR_PROCLET_CALL_TIMEOUT'
   | 'ERR_PROCLET_CHANNEL_CLOSED'
+  | 'ERR_PROCLET_WORKER_NOT_FOUND'
   | 'ERR_PROCLET_ALREADY_STARTED'
   | 'ERR_PROCLET_NOT_STARTED'
   | 'ERR_PROCLET_START_TIMEOUT'
@@ -109,11 +113,15 @@ export interface ProcletExit {
 
 /**
  * What `new Proclet(worker, options)` accepts: any other key is refused at runtime (TypeError
- * `ERR_PROCLET_INVALID_OPTION`) and at compile time. Times are milliseconds.
+ * `ERR_PROCLET_INVALID_OPTION`, naming the option and what it must be) and at compile time.
+ * Options are checked and copied at construction. Times are milliseconds.
  *
  * @example
  * ```ts
- * new Proclet(worker, { wildcard: true, delimiter: ':', startTimeout: 5_000 });
+ * new Proclet('./server.js', {
+ *   args: ['--port', '0'], env: { ...process.env, NODE_ENV: 'production' }, cwd: dataDir,
+ *   stdio: 'pipe', wildcard: true, delimiter: ':', startTimeout: 5_000,
+ * });
  * new Proclet(worker, { restart: 'on-failure', minUptime: 2_000, maxRestarts: 5, killTimeout: 3_000 });
  * ```
  */
@@ -133,6 +141,30 @@ export interface ProcletOptions {
    * Default 30000; 0 = no limit.
    */
   startTimeout?: number;
+  /**
+   * How messages, event arguments, call arguments and results, and `run()` arguments travel
+   * (API.md section 4). Default `'json'`.
+   *
+   * - `'json'`: JSON semantics (`toJSON`, Dates as strings, `undefined` properties dropped), except
+   *   that binary values ({@link BinaryValue}: Buffer, every TypedArray, DataView, ArrayBuffer),
+   *   anywhere in a value, travel as raw bytes and arrive as the same type with the same bytes,
+   *   and that a function, a symbol, a BigInt or a circular reference is an error.
+   * - `'advanced'`: the structured clone ({@link StructuredValue}): Map, Set, Date, RegExp, BigInt,
+   *   Error (built-in class, name, message, stack, cause, own properties), `undefined`, NaN, -0,
+   *   Infinity, sparse arrays, shared and circular references, binary values. An instance of a
+   *   class (it would lose its class and private fields), a function or a symbol is an error.
+   *
+   * A value that cannot travel throws a `TypeError` `ERR_PROCLET_INVALID_MESSAGE` synchronously
+   * in the sending process, naming where it is (`message.items[3].fn is a function`).
+   *
+   * @example
+   * const p = new Proclet(function () {
+   *   this.on('message', (m) => this.send(m.seen.has('a')));
+   * }, { serialization: 'advanced' });
+   * p.run();
+   * p.parent.send({ seen: new Set(['a']), when: new Date(), image: Buffer.alloc(1024) });
+   */
+  serialization?: 'json' | 'advanced';
   /**
    * When a child that ended is followed by another (README, Supervision): `'never'` (default),
    * `'on-failure'` (after a non-zero code or a signal, `kill()` included), `'always'` (after any
@@ -160,6 +192,35 @@ export interface ProcletOptions {
    * 5000; 0: SIGKILL at once; Infinity: never).
    */
   killTimeout?: number;
+  /**
+   * The child's arguments: `process.argv.slice(2)` in the child is exactly this (strings without
+   * NUL characters). `process.argv[1]` is the script worker's file (for a function worker, proclet's
+   * cached script). Default `[]`.
+   */
+  args?: readonly string[];
+  /**
+   * The child's Node flags (`process.execArgv` in the child). Default: the parent's, minus the
+   * flags that would make the child debug, evaluate code, watch files or run tests.
+   */
+  execArgv?: readonly string[];
+  /**
+   * The child's whole environment: `process.env` in the child equals it (variables whose value is
+   * `undefined` are left out; values must be strings). Nothing of proclet's is added. Default:
+   * the parent's `process.env` when the child starts.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The child's working directory: a path (a relative one is resolved from `process.cwd()`) or a
+   * `file:` URL, of a directory that exists. Default: the parent's.
+   */
+  cwd?: string | URL;
+  /**
+   * The child's stdin, stdout and stderr. `'inherit'` (default): the parent's. `'ignore'`:
+   * /dev/null. `'pipe'`: `proclet.stdin` (Writable), `proclet.stdout` / `proclet.stderr`
+   * (Readables) and the `'stdout'` / `'stderr'` events, with every byte the child wrote
+   * delivered before `'exit'`.
+   */
+  stdio?: 'inherit' | 'pipe' | 'ignore';
 }
 
 /** The restart policies of {@link ProcletOptions.restart}. */
@@ -513,6 +574,13 @@ export interface ParentEvents<ToParent = any> {
   restart: (info: RestartInfo) => void;
   /** The outgoing queue emptied after `send` (or `child.emit`) returned false. */
   drain: () => void;
+  /**
+   * With `stdio: 'pipe'`: bytes the child wrote to its stdout, in order, as they arrive (chunk
+   * boundaries are not the child's writes). Every byte comes before `'exit'`.
+   */
+  stdout: (chunk: Buffer) => void;
+  /** With `stdio: 'pipe'`: bytes the child wrote to its stderr, like `'stdout'`. */
+  stderr: (chunk: Buffer) => void;
 }
 
 /** The names of the events in {@link ParentEvents}: other listeners use them at their peril. */
@@ -523,7 +591,7 @@ export type ChildEventListener = (...args: any[]) => void;
 
 /**
  * The parent's side of the channel, `proclet.parent`: an EventEmitter with the child's messages
- * (`'message'`), the lifecycle events (`'error'`, `'exit'`, `'drain'`) and every event the child
+ * (`'message'`), the lifecycle events (`'error'`, `'exit'`, `'drain'`, `'stdout'`, `'stderr'`) and every event the child
  * emits (any other name, or a pattern with `wildcard: true`), plus `send`, `flush`, `expose`,
  * `onAny` and `messages`.
  *
@@ -805,23 +873,40 @@ export declare class Proclet<
   Args extends unknown[] = any[],
 > {
   /**
-   * @param worker - the worker function. Its source runs in a fresh process: it sees none of the
-   *   parent's variables; `require()` and `import()` resolve from the file that created the
-   *   Proclet. Only functions are accepted today (no script paths or URLs).
+   * @param worker - the worker function, or a script worker (a module file).
+   *
+   *   A **function**: its source runs in a fresh process: it sees none of the parent's variables;
+   *   `require()` and `import()` resolve from the file that created the Proclet.
+   *
+   *   A **script worker**: a path or `file:` URL, resolved as `require.resolve()` would resolve
+   *   it from the file that calls `new Proclet()` (`'./worker.js'` sits next to that file, not in
+   *   the working directory). CommonJS or ES module (`.cjs`, `.mjs`, or `.js` by the package's
+   *   `"type"`); the child loads the file itself, so stack traces and coverage are the file's
+   *   own. If the module exports a function (`module.exports = fn`, `export default fn`), it is
+   *   called like a function worker: `this` is the {@link ChildContext}, the arguments are
+   *   `run()`'s. Otherwise the module simply runs. `child.on`, `child.expose` and calls work as
+   *   with a function worker.
    * @param options - see {@link ProcletOptions}.
    * @throws TypeError (`ERR_PROCLET_INVALID_FUNCTION`) for a missing argument, a non-function, a
    *   native or bound function, a Proxy, a class, a generator function (`function*`,
-   *   `async function*`, also compiled), or source that cannot be turned back into a function;
-   *   TypeError (`ERR_PROCLET_INVALID_OPTION`) for a bad or unknown option.
+   *   `async function*`, also compiled), source that cannot be turned back into a function, or a
+   *   URL that is not `file:`; TypeError (`ERR_PROCLET_WORKER_NOT_FOUND`) for a script worker
+   *   that cannot be found; TypeError (`ERR_PROCLET_INVALID_OPTION`) for a bad or unknown option.
    * @example
    * ```ts
    * const p = new Proclet(function (this: ChildContext, config: { name: string }) {
    *   this.send(`hello ${config.name}`);
    * });
    * p.run({ name: 'proclet' });
+   *
+   * // worker.js: module.exports = function (greeting) { this.send(`${greeting} from ${process.pid}`); };
+   * const script = new Proclet('./worker.js', { args: ['--verbose'], stdio: 'pipe' });
+   * script.parent.on('message', (m) => console.log(m));
+   * script.parent.on('stdout', (chunk) => process.stdout.write(chunk));
+   * script.run('hello');
    * ```
    */
-  constructor(worker: WorkerFunction<ToParent, ParentMethods, ToChild, ChildMethods, Args>, options?: ProcletOptions);
+  constructor(worker: WorkerFunction<ToParent, ParentMethods, ToChild, ChildMethods, Args> | string | URL, options?: ProcletOptions);
   /** The parent's side: the child's messages and events, lifecycle events, `send`, `expose`. */
   readonly parent: ParentChannel<ToChild, ToParent, ParentMethods>;
   /** The child's side: handlers and methods that run inside the child, `emit` and `call` to them. */
@@ -831,6 +916,30 @@ export declare class Proclet<
    * called (undefined before, or if spawning failed).
    */
   readonly pid: number | undefined;
+  /**
+   * With `stdio: 'pipe'`: a Writable to the child's stdin (else null). Writes made before the
+   * child runs wait for it; `end()` gives the child end-of-file. Bytes the child does not read
+   * before it exits are dropped (no error). Destroyed after the final `'exit'`.
+   * @example
+   * ```ts
+   * p.stdin?.end('input for the child\n');
+   * ```
+   */
+  readonly stdin: Writable | null;
+  /**
+   * With `stdio: 'pipe'`: a Readable of the child's stdout (else null), for the Proclet's whole
+   * life; it ends after the final `'exit'`. It buffers from the moment this property is first
+   * read; while it is not consumed and its buffer is full, the child's pipe is not read, and the
+   * child's writes wait, as with `child_process` (`'stdout'` events then wait too). Output before
+   * the first read of the property goes to the `'stdout'` events only.
+   * @example
+   * ```ts
+   * p.stdout?.pipe(process.stdout);
+   * ```
+   */
+  readonly stdout: Readable | null;
+  /** With `stdio: 'pipe'`: a Readable of the child's stderr (else null), like `stdout`. */
+  readonly stderr: Readable | null;
   /**
    * Resolves when the first child has started and its runtime is connected (later children do
    * not change it: `restart()` resolves when its child is ready). Rejects on spawn failure
@@ -924,6 +1033,22 @@ export declare class Proclet<
    */
   ref(): this;
 }
+
+/** A binary value: travels as raw bytes in both serializations and arrives as the same type. */
+export type BinaryValue = Buffer | ArrayBuffer | DataView | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+
+/** What a message may hold with `serialization: 'advanced'` (plain objects and arrays may be circular). */
+export type StructuredValue =
+  | JsonValue
+  | undefined
+  | bigint
+  | Date
+  | RegExp
+  | Error
+  | Map<StructuredValue, StructuredValue>
+  | Set<StructuredValue>
+  | StructuredValue[]
+  | { [key: string]: StructuredValue };
 
 // ---- pools, peers and warm start --------------------------------------------------------------
 

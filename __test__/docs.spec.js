@@ -28,6 +28,7 @@ const EXAMPLES = {
     'wait: ERR_PROCLET_CHANNEL_CLOSED',
     "exited: { code: null, signal: 'SIGTERM' }",
   ],
+  'script-workers.js': ['done: cat.png@640', "child's stdout: resizing cat.png to 640 (--fast, MODE=thumbnail)", 'exit null SIGTERM'],
   'lifecycle.js': [
     'ready',
     'ERR_PROCLET_ALREADY_STARTED',

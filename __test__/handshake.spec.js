@@ -22,7 +22,7 @@ test("the child's process.argv is [node, script]: nothing of proclet's travels t
 });
 
 test("the child runtime's numbers are the addon's: one table, two readers", async () => {
-  expect(Object.keys(protocol.FrameKind).sort()).toEqual(["Call", "Cancel", "Coverage", "Error", "Event", "From", "Handler", "Init", "Message", "Ready", "Result", "Text", "To"]);
+  expect(Object.keys(protocol.FrameKind).sort()).toEqual(["Call", "Cancel", "Coverage", "Error", "Event", "From", "Handler", "Init", "Message", "Packed", "Ready", "Result", "Text", "To"]);
   expect(protocol.MAX_PAYLOAD).toBe(2 ** 29 - 24);
   const p = proclet(function () {
     this.send(process.argv[1]);
@@ -55,7 +55,9 @@ test('the same error is worded the same way in the parent and in the child', asy
   const [[name, code, message]] = await nextMessages(p, 1);
   expect([name, code]).toEqual([parentError.name, parentError.code]);
   expect(message).toBe(parentError.message.replace('parent.send(message)', 'this.send(message)'));
-  expect(message).toBe('proclet: this.send(message): a function has no JSON form. Messages must be JSON values.');
+  expect(message).toBe(
+    "proclet: this.send(message): message is a function. With serialization: 'json' a message holds JSON values and binary data (Buffer, TypedArray, DataView, ArrayBuffer).",
+  );
 });
 
 test('a second READY from the child is a protocol error', async () => {

@@ -242,11 +242,11 @@ test('a worker with no handlers exits by itself when its work is done', async ()
 
 describe('parent.send(message)', () => {
   test.each([
-    ['undefined', undefined, /undefined has no JSON form/],
-    ['a function', () => {}, /a function has no JSON form/],
-    ['a symbol', Symbol('s'), /a symbol has no JSON form/],
-    ['a BigInt', 10n, /cannot be serialized.*BigInt/],
-    ['a circular object', (() => { const o = {}; o.self = o; return o; })(), /cannot be serialized.*circular/],
+    ['undefined', undefined, /message is undefined, which JSON cannot carry; use serialization: 'advanced'/],
+    ['a function', () => {}, /message is a function\./],
+    ['a symbol', Symbol('s'), /message is a symbol\./],
+    ['a BigInt', 10n, /message is a BigInt, which JSON cannot carry/],
+    ['a circular object', (() => { const o = {}; o.self = o; return o; })(), /message\.self is a circular reference/],
   ])('refuses %s with a TypeError, and the proclet stays usable', async (_, bad, message) => {
     const p = proclet(function () {});
     p.child.on('message', function (m) {

@@ -7,8 +7,10 @@
 // more modules than the other.
 //
 // Protocol (parent -> child; every command is an object with a `cmd`):
-//   { cmd: 'pump', n, bytes }  send n messages back as fast as the transport allows: a string of
-//                              `bytes` characters if `bytes` is set, else { i, s: 'hello' }
+//   { cmd: 'pump', n, bytes, buffer }  send n messages back as fast as the transport allows:
+//                              { i, s: <string of `bytes` characters> } if `bytes` is set,
+//                              { i, b: <Buffer of `bytes` bytes> } with `buffer` too, else
+//                              { i, s: 'hello' }
 //   { cmd: 'expect', n }       count the next n messages (of any shape), then send 'done'
 //   { cmd: 'stats' }           send { maxRSS } (bytes) and exit
 //   anything else              is echoed back
@@ -16,20 +18,23 @@
 
 /**
  * @param {(message: unknown) => boolean} send  false: the transport asks the sender to slow down
+ * @param {(message: unknown) => Promise<void>} sendAndWait  sends, and resolves once everything
+ *   sent so far is written: the backpressure a careful user waits on (process.send's callback,
+ *   a Proclet's this.flush())
  * @param {(last: unknown) => void} finish      sends `last`, then exits once it is delivered
  * @returns {(message: any) => void} the message handler
  */
-function benchChild(send, finish) {
+function benchChild(send, sendAndWait, finish) {
   let expecting = 0;
 
-  // Neither child has a 'drain' event: when send() says "slow down", yield to the event loop
-  // (which lets the transport write) and carry on.
+  // When send() says "slow down", the next message is sent with a callback and the loop waits
+  // for it: neither child has a 'drain' event.
   function pump(n, make) {
     let i = 0;
     (function next() {
       while (i < n) {
-        if (!send(make(i++))) {
-          setImmediate(next);
+        if (!send(make(i++)) && i < n) {
+          sendAndWait(make(i++)).then(next);
           return;
         }
       }
@@ -48,9 +53,12 @@ function benchChild(send, finish) {
         expecting = message.n;
         break;
       case 'pump':
-        if (message.bytes) {
+        if (message.bytes && message.buffer) {
+          const bytes = Buffer.alloc(message.bytes, 'x');
+          pump(message.n, (i) => ({ i, b: bytes }));
+        } else if (message.bytes) {
           const text = 'x'.repeat(message.bytes);
-          pump(message.n, () => text);
+          pump(message.n, (i) => ({ i, s: text }));
         } else {
           pump(message.n, (i) => ({ i, s: 'hello' }));
         }
@@ -70,6 +78,7 @@ if (require.main === module) {
     'message',
     benchChild(
       (message) => process.send(message),
+      (message) => new Promise((resolve, reject) => process.send(message, (error) => (error ? reject(error) : resolve()))),
       (last) => process.send(last, () => process.exit(0)),
     ),
   );

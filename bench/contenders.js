@@ -1,7 +1,7 @@
 'use strict';
 // The contenders, behind one small interface the scenarios use (runs in a trial worker):
 //
-//   const conn = launch('proclet' | 'fork-json' | 'fork-advanced');
+//   const conn = launch('proclet' | 'proclet-advanced' | 'fork-json' | 'fork-advanced');
 //   conn.startedAt             performance.now() just before the child was started
 //   await conn.ready           performance.now() when the child's first message ('ready') arrived
 //   conn.onMessage = (m) => {} receives every later message
@@ -12,7 +12,10 @@
 // Backpressure, parent side: a Proclet emits 'drain' after send() returned false. A forked
 // ChildProcess has no 'drain': after send() returned false, the next message is sent with a
 // callback (called once it is written, i.e. the queue in front of it has drained too) and the
-// sender waits for it.
+// sender waits for it. The children do the same (bench/child.js): a forked child waits on
+// process.send's callback, a Proclet's child on this.flush().
+//
+// 'proclet-advanced' is a Proclet with serialization: 'advanced', to compare with fork's.
 
 const { fork } = require('child_process');
 const { once } = require('events');
@@ -27,7 +30,7 @@ const CHILD_SCRIPT = path.join(__dirname, 'child.js');
 // The Proclet worker runs benchChild from its source; the handler forwards to what it returned.
 // eslint-disable-next-line no-new-func
 const procletWorker = new Function(
-  `globalThis.benchOnMessage = (${benchChild})(this.send, (last) => { this.send(last); this.close(0); });`,
+  `globalThis.benchOnMessage = (${benchChild})(this.send, (m) => { this.send(m); return this.flush(); }, (last) => { this.send(last); this.close(0); });`,
 );
 function procletHandler(message) {
   // eslint-disable-next-line no-undef
@@ -61,9 +64,9 @@ class Conn {
 }
 
 class ProcletConn extends Conn {
-  constructor() {
+  constructor(serialization) {
     super();
-    this.proclet = new Proclet(procletWorker);
+    this.proclet = new Proclet(procletWorker, { serialization });
     this.proclet.child.on('message', procletHandler);
     const parent = this.proclet.parent;
     parent.on('message', (message) => this.onMessage(message));
@@ -126,7 +129,8 @@ class ForkConn extends Conn {
 }
 
 const CONTENDERS = {
-  proclet: () => new ProcletConn(),
+  proclet: () => new ProcletConn('json'),
+  'proclet-advanced': () => new ProcletConn('advanced'),
   'fork-json': () => new ForkConn('json'),
   'fork-advanced': () => new ForkConn('advanced'),
 };

@@ -8,15 +8,23 @@ const BASELINE = 'fork-json';
 const SUBJECT = 'proclet';
 const MiB = 1024 * 1024;
 
-// Every ratio is proclet's value / the other contender's, from the same run.
+// Every ratio is the subject's value (proclet, unless `subject` says 'proclet-advanced') / the
+// other contender's, from the same run. The data targets are issue 12's.
+const ADV = 'proclet-advanced';
+const FORK_ADV = 'fork-advanced';
 const TARGETS = [
   { id: 'start', label: 'start time vs fork json', op: '<=', target: 1.05 },
   { id: 'start', label: 'start time vs node -e 0', vs: 'node -e 0', op: '<=', target: 1.1 },
-  { id: 'roundtrip', label: 'round trip time', op: '<=', target: 1.0 },
+  { id: 'roundtrip', label: 'round trip time', op: '<=', target: 0.9 },
   { id: 'throughput c2p', label: 'throughput child -> parent', op: '>=', target: 3 },
   { id: 'throughput p2c', label: 'throughput parent -> child', op: '>=', target: 3 },
-  { id: /^bulk 1 MiB/, label: 'bulk', op: '>=', target: 1.5 },
-  { id: /^bulk 16 MiB/, label: 'bulk', op: '>=', target: 2 },
+  { id: 'throughput c2p', label: 'throughput child -> parent', subject: ADV, vs: FORK_ADV, op: '>=', target: 1.5 },
+  { id: 'throughput p2c', label: 'throughput parent -> child', subject: ADV, vs: FORK_ADV, op: '>=', target: 1.5 },
+  { id: /^bulk string/, label: 'bulk', op: '>=', target: 3 },
+  { id: /^bulk string/, label: 'bulk', vs: FORK_ADV, op: '>=', target: 1.0 },
+  { id: /^bulk string/, label: 'bulk', subject: ADV, vs: FORK_ADV, op: '>=', target: 1.0 },
+  { id: /^bulk buffer/, label: 'bulk', vs: FORK_ADV, op: '>=', target: 1.5 },
+  { id: /^bulk buffer/, label: 'bulk', subject: ADV, vs: FORK_ADV, op: '>=', target: 1.5 },
   { id: 'memory idle', label: 'parent RSS per idle child', op: '<=', target: null },
   { id: 'call roundtrip', label: 'call round trip vs fork json message round trip', op: '<=', target: 1.0 },
   { id: 'call roundtrip', label: 'call round trip vs proclet message round trip', vs: 'proclet message', op: '<=', target: 1.2 },
@@ -57,8 +65,8 @@ function series(kase, contender, key) {
 const ok = (values) => values.filter((v) => typeof v === 'number' && Number.isFinite(v));
 
 /** Ratio of medians, plus the range of the per-round ratios (rounds run the contenders back to back). */
-function ratio(kase, key, vs = BASELINE) {
-  const a = series(kase, SUBJECT, key);
+function ratio(kase, key, vs = BASELINE, subject = SUBJECT) {
+  const a = series(kase, subject, key);
   const b = series(kase, vs, key);
   const perRound = ok(a.map((x, i) => (typeof x === 'number' && typeof b[i] === 'number' ? x / b[i] : undefined)));
   return {
@@ -107,10 +115,12 @@ function ratioRows(cases) {
     for (const t of TARGETS) {
       if (!(t.id instanceof RegExp ? t.id.test(kase.id) : t.id === kase.id)) continue;
       const vs = t.vs || BASELINE;
-      const r = ratio(kase, kase.metric.key, vs);
-      const adv = vs === BASELINE && kase.contenders.includes('fork-advanced') ? ratio(kase, kase.metric.key, 'fork-advanced').value : NaN;
-      const label = t.label === 'bulk' ? kase.title.replace(/:.*/, ` (${kase.params.bytes / MiB} MiB)`) : t.label;
-      rows.push({ label, vs, ...r, adv, op: t.op, target: t.target, verdict: verdict(r, t.op, t.target) });
+      const subject = t.subject || SUBJECT;
+      if (!kase.contenders.includes(vs) || !kase.contenders.includes(subject)) continue;
+      const r = ratio(kase, kase.metric.key, vs, subject);
+      const adv = vs === BASELINE && kase.contenders.includes(FORK_ADV) ? ratio(kase, kase.metric.key, FORK_ADV, subject).value : NaN;
+      const label = t.label === 'bulk' ? `${kase.id.replace(/ (c2p|p2c)$/, '')} ${kase.params.direction === 'c2p' ? 'child -> parent' : 'parent -> child'}` : t.label;
+      rows.push({ label, subject, vs, ...r, adv, op: t.op, target: t.target, verdict: verdict(r, t.op, t.target) });
     }
   }
   const idle = byId.get('memory idle');
@@ -156,13 +166,19 @@ function ratioRows(cases) {
       verdict: Number.isNaN(ms) ? '' : ms <= empty + IDLE_POOL_CPU_SLACK_MS ? 'PASS' : 'FAIL',
     });
   }
+  // Peak RSS: every proclet contender against fork json (fork advanced where fork json is not run).
   for (const kase of cases) {
-    if (!kase.contenders.includes(BASELINE)) continue;
-    for (const [key, who] of [['parentMaxRSS', 'parent'], ['childMaxRSS', 'child']]) {
-      const r = ratio(kase, key);
-      if (Number.isNaN(r.value)) continue;
-      const adv = kase.contenders.includes('fork-advanced') ? ratio(kase, key, 'fork-advanced').value : NaN;
-      rows.push({ label: `peak RSS ${who}: ${kase.id}`, vs: BASELINE, ...r, adv, op: '<=', target: 1, verdict: verdict(r, '<=', 1) });
+    const vs = kase.contenders.includes(BASELINE) ? BASELINE : kase.contenders.includes(FORK_ADV) ? FORK_ADV : null;
+    if (vs === null) continue;
+    for (const subject of [SUBJECT, ADV]) {
+      if (!kase.contenders.includes(subject)) continue;
+      for (const [key, who] of [['parentMaxRSS', 'parent'], ['childMaxRSS', 'child']]) {
+        const r = ratio(kase, key, vs, subject);
+        if (Number.isNaN(r.value)) continue;
+        const adv = vs === BASELINE && kase.contenders.includes(FORK_ADV) ? ratio(kase, key, FORK_ADV, subject).value : NaN;
+        const label = `peak RSS ${who}: ${kase.id}`;
+        rows.push({ label, subject, vs, ...r, adv, op: '<=', target: 1, verdict: verdict(r, '<=', 1) });
+      }
     }
   }
   return rows;
@@ -170,12 +186,12 @@ function ratioRows(cases) {
 
 function ratioTable(rows) {
   return table(
-    ['proclet / other', 'vs', 'ratio of medians', 'per-round range', 'vs fork-advanced', 'target', 'result'],
+    ['subject / other', 'vs', 'ratio of medians', 'per-round range', 'vs fork-advanced', 'target', 'result'],
     rows.map((r) =>
       r.absolute
         ? [r.label, '-', r.absolute, '', '', `${r.op} ${r.target}`, r.verdict]
         : [
-            r.label,
+            r.subject === ADV ? `${r.label} (${ADV})` : r.label,
             r.vs,
             `${fmt(r.value)}x`,
             `${fmt(r.min)}-${fmt(r.max)}`,

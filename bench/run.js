@@ -27,6 +27,7 @@ const FULL = {
   bulk: [
     { count: 100, mib: 1 },
     { count: 10, mib: 16 },
+    { count: 10, mib: 16, buffer: true },
   ],
   idleChildren: 50,
   poolCalls: 20000,
@@ -40,6 +41,7 @@ const QUICK = {
   bulk: [
     { count: 10, mib: 1 },
     { count: 2, mib: 16 },
+    { count: 2, mib: 16, buffer: true },
   ],
   idleChildren: 8,
   poolCalls: 20000,

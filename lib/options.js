@@ -2,7 +2,10 @@
 // What users pass, checked and normalized: the Proclet's options, signals, and the Node flags a
 // child inherits.
 
+const fs = require('fs');
 const os = require('os');
+const path = require('path');
+const { fileURLToPath } = require('url');
 const errors = require('./shared/errors');
 
 const SIGNALS = os.constants.signals;
@@ -86,10 +89,87 @@ function stopTimeout(options, killTimeout, operation) {
   return options.timeout === undefined ? killTimeout : checkKillTimeout(options.timeout, operation, 'timeout');
 }
 
+
+// --- The child process: arguments, Node flags, environment, working directory, stdio (API.md
+// section 1). `undefined` means "the parent's, read when the child starts" (execArgv, env, cwd).
+const PROCESS_DEFAULTS = Object.freeze({ args: Object.freeze([]), execArgv: undefined, env: undefined, cwd: undefined, stdio: 'inherit' });
+const STDIO_MODES = ['inherit', 'pipe', 'ignore'];
+
+/** A frozen copy of an array of strings without NUL characters (they cannot reach exec). */
+function stringArray(operation, option, value) {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && !item.includes('\0'))) {
+    throw errors.invalidOption(operation, option, value, 'an array of strings (without NUL characters)');
+  }
+  return Object.freeze([...value]);
+}
+
+/** Checks and copies the process options in `result` (a copy of the user's options, defaults filled in). */
+function normalizeProcessOptions(operation, result) {
+  result.args = stringArray(operation, 'args', result.args);
+  if (result.execArgv !== undefined) result.execArgv = stringArray(operation, 'execArgv', result.execArgv);
+  if (result.env !== undefined) {
+    const env = result.env;
+    if (env === null || typeof env !== 'object' || Array.isArray(env)) {
+      throw errors.invalidOption(operation, 'env', env, 'an object of environment variables ({ NAME: "value" })');
+    }
+    const copy = {};
+    for (const key of Object.keys(env)) {
+      const value = env[key];
+      if (value === undefined) continue; // as in child_process: an undefined variable is left out
+      if (key === '' || key.includes('=') || key.includes('\0')) {
+        throw errors.invalidOption(operation, `env[${JSON.stringify(key)}]`, key, 'a variable name: not empty, without "=" or NUL characters');
+      }
+      if (typeof value !== 'string' || value.includes('\0')) {
+        throw errors.invalidOption(operation, `env.${key}`, value, 'a string (without NUL characters) or undefined; convert numbers with String()');
+      }
+      copy[key] = value;
+    }
+    result.env = Object.freeze(copy);
+  }
+  if (result.cwd !== undefined) result.cwd = directory(operation, result.cwd);
+  if (!STDIO_MODES.includes(result.stdio)) {
+    throw errors.invalidOption(operation, 'stdio', result.stdio, `one of ${STDIO_MODES.map((m) => `'${m}'`).join(', ')}`);
+  }
+}
+
+/** `cwd` as an absolute path to a directory that exists (a relative path is from process.cwd()). */
+function directory(operation, cwd) {
+  let dir = cwd;
+  if (cwd instanceof URL || (typeof cwd === 'string' && cwd.startsWith('file:'))) {
+    try {
+      dir = fileURLToPath(cwd);
+    } catch {
+      throw errors.invalidOption(operation, 'cwd', cwd, 'a path or a file: URL of a directory');
+    }
+  }
+  if (typeof dir !== 'string' || dir === '' || dir.includes('\0')) {
+    throw errors.invalidOption(operation, 'cwd', cwd, 'a path or a file: URL of a directory');
+  }
+  dir = path.resolve(dir);
+  let stat;
+  try {
+    stat = fs.statSync(dir);
+  } catch {}
+  if (!stat || !stat.isDirectory()) {
+    throw errors.invalidOption(operation, 'cwd', cwd, `an existing directory (${stat ? 'that is not a directory' : 'nothing is there'})`);
+  }
+  return dir;
+}
+
+/** The child's environment: the `env` option, or the parent's `process.env` as it is now. */
+function childEnv(options) {
+  if (options.env !== undefined) return options.env;
+  const env = {};
+  for (const [key, value] of Object.entries(process.env)) if (typeof value === 'string') env[key] = value;
+  return env;
+}
+// --- end of the process options.
+
+
 // ---- all options -------------------------------------------------------------------------------
 
 /** What `new Proclet(worker, options)` accepts today, with API.md's defaults. */
-const DEFAULTS = Object.freeze({ wildcard: false, delimiter: '.', startTimeout: 30000, ...SUPERVISION_DEFAULTS });
+const DEFAULTS = Object.freeze({ wildcard: false, delimiter: '.', startTimeout: 30000, ...SUPERVISION_DEFAULTS, ...PROCESS_DEFAULTS, serialization: 'json' });
 
 /** Checks `options` and fills in defaults; a TypeError (ERR_PROCLET_INVALID_OPTION) names what is wrong. */
 function normalizeOptions(options) {
@@ -113,7 +193,12 @@ function normalizeOptions(options) {
     throw errors.invalidOption(operation, 'startTimeout', result.startTimeout, 'a number of milliseconds >= 0 (0: no limit)');
   }
   checkSupervision(result, operation);
+  normalizeProcessOptions(operation, result);
+  // serialization (API.md section 4): how messages, events, calls and run() arguments travel.
+  if (result.serialization !== 'json' && result.serialization !== 'advanced') {
+    throw errors.invalidOption(operation, 'serialization', result.serialization, "'json' or 'advanced'");
+  }
   return result;
 }
 
-module.exports = { SIGNALS, signalNumber, signalName, childExecArgv, normalizeOptions, stopTimeout, RESTART_POLICIES };
+module.exports = { SIGNALS, signalNumber, signalName, childExecArgv, childEnv, normalizeOptions, stopTimeout, RESTART_POLICIES };

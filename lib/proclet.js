@@ -14,13 +14,18 @@
 const util = require('util');
 const { FrameKind, HEADER_LEN, HIGH_WATER_MARK } = require('./shared/protocol');
 const codec = require('./shared/codec');
+const { Codec } = codec;
 const errors = require('./shared/errors');
 const { Calls, checkMethods } = require('./shared/calls');
 const { reviveThrown } = require('./shared/thrown');
 const sourceBoundary = require('./source');
-const { functionSource, callerFile } = require('./source/function');
+const { functionSource, callerFile, isOwnFile } = require('./source/function');
+const { callSites, locate, locateCompiled, withSourceMap } = require('./source/location');
+const { locationOffset } = require('./source/syntax');
 const { mergeChildCoverage } = require('./source/coverage');
-const { SIGNALS, signalNumber, childExecArgv, normalizeOptions, stopTimeout } = require('./options');
+const { SIGNALS, signalNumber, childExecArgv, childEnv, normalizeOptions, stopTimeout } = require('./options');
+const { isScriptWorker, resolveScript } = require('./script');
+const { ProcletStdio } = require('./stdio');
 const { Session } = require('./session');
 const { RestartPolicy } = require('./restart-policy');
 const { ParentChannel } = require('./parent');
@@ -38,9 +43,21 @@ const SET_BEHIND = Symbol('proclet.setBehind');
 const SEND = 'parent.send(message)';
 const SHIPPED_WORKER = 'the function passed to new Proclet()';
 
-/** What is shipped for `fn`: its source with what compiled code needs (lib/source/). */
+/**
+ * What is shipped for `fn`: its source with what compiled code needs, and where it was written
+ * when a file holds it as it is, or where it is in a compiled file that has a source map (`at`:
+ * { file, line, column, map? }, 0-based) (lib/source/location.js).
+ */
 function shippedSource(fn, operation) {
-  return sourceBoundary.prepare(fn, functionSource(fn, operation), operation);
+  const written = functionSource(fn, operation);
+  const prepared = sourceBoundary.prepare(fn, written, operation);
+  // (Not for a Babel async wrapper: what is shipped then is the generator inside it.)
+  let at;
+  if (prepared.original === written.source) {
+    const sites = callSites(shippedSource, isOwnFile);
+    at = withSourceMap(locate(written.source, sites)) || locateCompiled(fn, written.source, () => locationOffset(written.source, written.method), sites);
+  }
+  return at ? { ...prepared, at } : prepared;
 }
 
 /** How closure explanations name a shipped function. */
@@ -87,13 +104,17 @@ function deferred() {
 }
 
 class Proclet {
-  #worker; // { source, method }
+  #worker; // { source, method, prelude?, at? } (lib/source/) | { script } (absolute path)
   #caller;
   #options;
   #state = 'idle'; // 'running' | 'waiting' | 'exited' (see the top of this file)
   /** The current child's session, or null while none runs. */
   #session = null;
-  /** The current child: `{ pid, startedAt, ready, failedStart, startTimer, waiter }`, or null. */
+  /**
+   * The current child, or null: `{ pid, startedAt, ready, startTimer, waiter, timedOut (killed
+   * for startTimeout), failedStart (timed out, or could not be spawned: a quick end however long
+   * it took) }`.
+   */
   #current = null;
   /** The current (or last) child's pid. */
   #pid = undefined;
@@ -102,9 +123,11 @@ class Proclet {
   /** The last child's exit (the final one once nothing follows). */
   #lastExit = null;
   #referenced = true;
-  /** The run() arguments as JSON, for the INIT of every child. */
+  /** The run() arguments as JSON, for the INIT of every child ('null' when they are packed). */
   #argsJson = null;
-  /** What the child runs besides the worker, as HANDLER payloads (JSON of `{ type, event?, name?, source, method }`): sent after INIT to every child. */
+  /** The run() arguments as a PACKED frame (kind INIT) sent right after INIT, or null. */
+  #argsPacked = null;
+  /** What the child runs besides the worker, as HANDLER payloads (JSON of `{ type, event?, name?, source, method, prelude?, at? }`): sent after INIT to every child. */
   #handlers = [];
   /** Names of the methods shipped to the child (each can be exposed once). */
   #childMethods = new Set();
@@ -122,6 +145,8 @@ class Proclet {
   /** `messages()` iterators whose consumer is behind: reading is paused while there are some. */
   #behind = new Set();
   #calls;
+  /** Encodes what this Proclet sends, for its `serialization` option (lib/shared/codec.js). */
+  #codec;
   #ready = deferred();
   #exited = deferred();
   #policy;
@@ -140,23 +165,34 @@ class Proclet {
   #finished = false;
   /** `{ router, id, size }`: this worker's place among its peers (a pool's, or its own). */
   #peers;
+  #stdio;
 
   /**
-   * @param {Function} fn the worker: runs in a new Node.js process, `this` = the child context.
-   * @param {object} [options] see README (Options, Supervision).
+   * @param {Function | string | URL} fn the worker: a function that runs in a new Node.js
+   * process (`this` = the child context), or a module's path or file: URL (a script worker,
+   * resolved from the calling file).
+   * @param {object} [options] API.md section 1 (README: Options, Supervision).
    */
   constructor(fn, options) {
-    const { source, method, original } = shippedSource(fn, 'new Proclet(fn)');
-    this.#options = normalizeOptions(options);
-    const member = options != null && typeof options === 'object' ? options[POOL_MEMBER] : undefined;
+    this.#caller = callerFile(Proclet);
+    if (isScriptWorker(fn)) {
+      this.#worker = { script: resolveScript(fn, this.#caller) };
+      this.#options = normalizeOptions(options);
+    } else {
+      const { source, method, original, prelude, at } = shippedSource(fn, 'new Proclet(fn)');
+      this.#options = normalizeOptions(options);
+      this.#shipped.push({ what: SHIPPED_WORKER, source: original });
+      this.#worker = { source, method, prelude, at };
+    }
+    const member = options !== null && typeof options === 'object' ? options[POOL_MEMBER] : undefined;
     this.#peers = member || { router: null, id: 1, size: 1 };
     this.#policy = new RestartPolicy(this.#options);
-    this.#shipped.push({ what: SHIPPED_WORKER, source: original });
-    this.#worker = { source, method };
-    this.#caller = callerFile(Proclet);
+    this.#stdio = new ProcletStdio(this.#options.stdio, (event, chunk) => this.#emit(event, chunk));
+    this.#codec = new Codec(this.#options.serialization);
     // `this` in a method the parent exposes: its call's signal.
     const calls = new Calls({
       send: (kind, payload) => this.#write(kind, payload, 'call()'),
+      codec: this.#codec,
       peer: () => (this.#pid === undefined ? 'the child process' : `child process ${this.#pid}`),
     });
     calls.bind(Object.freeze({ get signal() { return calls.signal; } }));
@@ -174,7 +210,10 @@ class Proclet {
     );
     this.child = new ChildHandle({
       ship: (spec, fn, operation) => this.#ship(spec, fn, operation),
-      emit: (event, args, operation) => this.#write(FrameKind.Event, codec.argsToJson([event], args, operation), operation),
+      emit: (event, args, operation) => {
+        const payload = this.#codec.list(FrameKind.Event, [event], args, operation);
+        return this.#write(codec.kindOf(FrameKind.Event, payload), payload, operation);
+      },
       call: (operation, name, args, callOptions) => calls.call(operation, name, args, callOptions),
       exposeInChild: (methods) => this.#exposeInChild(methods),
     });
@@ -190,7 +229,14 @@ class Proclet {
    */
   run(...args) {
     if (this.#state !== 'idle') throw errors.alreadyStarted(this.#pid, this.#stoppedBeforeRun);
-    this.#argsJson = codec.argsToJson([], args, 'run(...args)');
+    const encoded = this.#codec.list(FrameKind.Init, [], args, 'run(...args)');
+    if (typeof encoded === 'string') this.#argsJson = encoded;
+    else {
+      // Sent to every child supervision starts: copied now, once.
+      void encoded.frame;
+      this.#argsJson = 'null';
+      this.#argsPacked = encoded;
+    }
     codec.checkSize(this.#init(), FrameKind.Init, 'run(...args)');
     this.#state = 'running';
     try {
@@ -218,6 +264,21 @@ class Proclet {
   /** The current child's process id (the last one's while a restart is pending), once `run()` has been called. */
   get pid() {
     return this.#pid;
+  }
+
+  /** With `stdio: 'pipe'`: a Writable to the child's stdin (else null). */
+  get stdin() {
+    return this.#stdio.stdin;
+  }
+
+  /** With `stdio: 'pipe'`: a Readable of the child's stdout, for the Proclet's whole life (else null). */
+  get stdout() {
+    return this.#stdio.stdout;
+  }
+
+  /** With `stdio: 'pipe'`: a Readable of the child's stderr (else null). */
+  get stderr() {
+    return this.#stdio.stderr;
   }
 
   /** Sends a signal to the current child (default SIGTERM). False if none is running. */
@@ -288,30 +349,40 @@ class Proclet {
 
   /** The INIT payload of the next child: the handlers it is about to receive, the run() arguments. */
   #init() {
-    return `{"caller":${JSON.stringify(this.#caller)},"options":${JSON.stringify({
+    const script = this.#worker.script === undefined ? '' : `"script":${JSON.stringify(this.#worker.script)},`;
+    return `{"caller":${JSON.stringify(this.#caller)},${script}"options":${JSON.stringify({
       wildcard: this.#options.wildcard,
       delimiter: this.#options.delimiter,
-    })},"id":${this.#peers.id},"size":${this.#peers.size},"concurrency":${this.#peers.concurrency || 0},"handlers":${this.#handlers.length},"args":${this.#argsJson}}`;
+      serialization: this.#options.serialization,
+    })},"id":${this.#peers.id},"size":${this.#peers.size},"concurrency":${this.#peers.concurrency || 0},"worker":${JSON.stringify({ prelude: this.#worker.prelude, at: this.#worker.at })},"handlers":${this.#handlers.length},"args":${this.#argsJson}}`;
   }
 
   /** Starts a child: INIT, the handlers, what was sent meanwhile. Throws ERR_PROCLET_SPAWN / CACHE. */
   #spawn() {
+    const { execArgv, args, cwd, stdio } = this.#options;
     const options = {
       execPath: process.execPath,
-      execArgv: childExecArgv(),
+      execArgv: execArgv === undefined ? childExecArgv() : [...execArgv],
       source: this.#worker.source,
-      method: this.#worker.method,
+      method: this.#worker.method === true,
+      args: [...args],
+      env: childEnv(this.#options),
+      cwd,
+      stdio,
       peers: this.#peerRoute(),
     };
-    const child = { pid: undefined, startedAt: now(), ready: false, failedStart: false, startTimer: null, waiter: this.#restartWaiter };
+    const child = { pid: undefined, startedAt: now(), ready: false, timedOut: false, failedStart: false, startTimer: null, waiter: this.#restartWaiter };
     const session = new Session(options, this.#init(), this.#sessionHost(child));
     child.pid = session.pid;
     this.#session = session;
     this.#current = child;
     this.#pid = session.pid;
     this.#queuedCallsFrom = Infinity;
+    this.#stdio.attach(session, session.stdinFd);
     if (!this.#referenced) session.setRef(false);
     if (this.#behind.size > 0) session.setPaused(true);
+    // The run() arguments, when they do not travel inside INIT (binary data, long strings, 'advanced').
+    if (this.#argsPacked !== null) session.send(FrameKind.Packed, this.#argsPacked, 'run()');
     // Every frame was checked (size, JSON) when it was sent or registered: none can be refused.
     for (const shipped of this.#handlers) session.send(FrameKind.Handler, shipped, 'run()');
     const pending = this.#pending;
@@ -329,6 +400,7 @@ class Proclet {
     const ms = this.#options.startTimeout;
     if (ms > 0) {
       child.startTimer = setTimeout(() => {
+        child.timedOut = true;
         child.failedStart = true;
         const error = errors.startTimeout(child.pid, ms);
         this.#ready.reject(error);
@@ -352,7 +424,7 @@ class Proclet {
       // Could not spawn (file descriptors or memory ran out, the cache directory is gone): a
       // quick failed end, so the policy retries with growing delays, then gives up.
       const error = errors.fromNative('a restart', cause);
-      const child = { pid: this.#pid, startedAt: now(), ready: false, failedStart: true, startTimer: null, waiter: this.#restartWaiter };
+      const child = { pid: this.#pid, startedAt: now(), ready: false, timedOut: false, failedStart: true, startTimer: null, waiter: this.#restartWaiter };
       this.#current = child;
       // Nothing was sent to it: the calls waiting for a child wait for the next one.
       this.#queuedCallsFrom = 0;
@@ -411,6 +483,7 @@ class Proclet {
         }
       },
       drain: () => this.#drained(),
+      output: (index, chunk) => this.#stdio.output(index, chunk),
       protocolError: (detail) => this.#emit('error', errors.protocol(child.pid, detail)),
       cutOff: (detail, code) => this.#emit('error', errors.cutOff(child.pid, detail, code)),
       exit: (code, signal, unexpected) => {
@@ -427,6 +500,7 @@ class Proclet {
     clearTimeout(this.#killTimer);
     this.#killTimer = null;
     this.#session = null;
+    this.#stdio.detach();
     this.#current = null;
     this.#lastExit = exit;
     const closed = (operation) => errors.channelClosed(operation, child.pid, exit);
@@ -459,8 +533,10 @@ class Proclet {
       inOrder(steps);
       return;
     }
-    if (next.action === 'give-up') steps.push(() => this.#emit('error', errors.restartLimit(child.pid, next.quickEnds, this.#options, exit)));
-    else if (child.failedStart && child.pid !== undefined && !child.ready) {
+    if (next.action === 'give-up') {
+      steps.push(() => this.#emit('error', errors.restartLimit(child.pid, next.quickEnds, this.#options, exit)));
+    } else if (child.timedOut) {
+      // Its READY may have been on its way when the timer fired: it was killed for the timeout all the same.
       steps.push(() => this.#emit('error', errors.startTimeout(child.pid, this.#options.startTimeout)));
     }
     this.#final(exit, steps);
@@ -489,6 +565,7 @@ class Proclet {
 
   #finish(code, signal) {
     this.#finished = true;
+    this.#stdio.end();
     try {
       this.#emit('exit', code, signal);
     } finally {
@@ -510,7 +587,8 @@ class Proclet {
 
   #send(message) {
     if (codec.isText(message)) return this.#write(FrameKind.Text, message, SEND);
-    return this.#write(FrameKind.Message, codec.toJson(message, SEND), SEND);
+    const payload = this.#codec.message(message, SEND);
+    return this.#write(codec.kindOf(FrameKind.Message, payload), payload, SEND);
   }
 
   // To the running child; while none runs (a restart is pending), queued for the next one, in
@@ -526,6 +604,8 @@ class Proclet {
       // Calls from this id on wait for the next child: the current one's end must not reject them.
       if (this.#queuedCallsFrom === Infinity) this.#queuedCallsFrom = kind === FrameKind.Call ? this.#calls.nextId - 1 : this.#calls.nextId;
     }
+    // Kept for the next child: a packed frame is copied now (the values sent may change after).
+    if (typeof payload !== 'string') void payload.frame;
     this.#pending.push(kind, payload);
     this.#pendingBytes += HEADER_LEN + (bytes || Buffer.byteLength(payload));
     return this.#owe(this.#pendingBytes < HIGH_WATER_MARK);
@@ -556,8 +636,8 @@ class Proclet {
     this.#shipPrepared(spec, shippedSource(fn, operation), operation);
   }
 
-  #shipPrepared(spec, { source, method, original }, operation) {
-    const shipped = JSON.stringify({ ...spec, source, method });
+  #shipPrepared(spec, { source, method, original, prelude, at }, operation) {
+    const shipped = JSON.stringify({ ...spec, source, method, prelude, at });
     codec.checkSize(shipped, FrameKind.Handler, operation);
     if (this.#session) {
       this.#session.send(FrameKind.Handler, shipped, operation);

@@ -40,19 +40,25 @@ class Session {
   /**
    * Spawns the child, or adopts a spare whose launch matches (lib/warm.js), and sends INIT (JSON
    * text) first. `options.peers` (`{ router, id }`) makes the child worker `id` of a pool.
-   * `host` receives: ready(), message(value), event(name, args), call(array), result(array),
-   * cancel(array), error(thrown data), coverage(report), drain(), protocolError(detail),
-   * cutOff(detail, code), exit(code, signal, unexpected).
+   * `host` receives: ready(), message(value),
+   * event(name, args), call(array), result(array), cancel(array), error(thrown data),
+   * coverage(report), drain(), protocolError(detail), cutOff(detail, code),
+   * output(index, chunk) (0 stdout, 1 stderr; Buffers, with `stdio: 'pipe'`),
+   * exit(code, signal, unexpected). `stdinFd`: the descriptor of the child's stdin pipe, owned by
+   * the caller (null without one).
    * Throws the addon's ERR_PROCLET_CACHE / ERR_PROCLET_SPAWN.
    */
   constructor(options, init, host) {
     this.#host = host;
     const dispatch = (kinds, payloads, ints) => this.#dispatch(kinds, payloads, ints);
-    const spare = typeof options.source === 'string' ? warm.take(options) : null;
+    const spare = warm.take(options);
     if (spare !== null) {
-      // The spare booted without its worker: the source travels in INIT.
-      init = `${init.slice(0, -1)},"worker":${JSON.stringify({ source: options.source, method: options.method })}}`;
-      codec.checkSize(init, FrameKind.Init, 'run()');
+      // The spare booted without its worker: a function worker's source travels in INIT (a
+      // script worker's INIT names its file anyway).
+      if (typeof options.source === 'string') {
+        init = `${init.slice(0, -1)},"source":${JSON.stringify({ text: options.source, method: options.method })}}`;
+        codec.checkSize(init, FrameKind.Init, 'run()');
+      }
       this.#native = spare.adopt(dispatch);
       this.#native.setRef(true);
       this.adopted = true;
@@ -68,6 +74,7 @@ class Session {
       this.adopted = false;
     }
     this.pid = this.#native.pid;
+    this.stdinFd = this.#native.takeStdin();
     if (options.peers) this.#native.joinPeers(options.peers.router, options.peers.id);
     this.send(FrameKind.Init, init, 'run()');
   }
@@ -81,7 +88,10 @@ class Session {
   send(kind, payload, operation) {
     let belowHighWater;
     try {
-      belowHighWater = this.#native.sendFrame(kind, payload);
+      if (typeof payload === 'string') belowHighWater = this.#native.sendFrame(kind, payload);
+      // A packed frame's parts are copied by the addon now, straight from the values sent.
+      else if (payload.parts !== null) belowHighWater = this.#native.sendParts(kind, payload.parts);
+      else belowHighWater = this.#native.sendFrame(kind, payload.payload);
     } catch (cause) {
       if (cause && cause.code === 'ERR_PROCLET_CHANNEL_CLOSED' && !this.#exited) {
         this.#closed = true;
@@ -138,6 +148,11 @@ class Session {
     const sent = this.#native.kill(number);
     if (sent && number !== 0) this.#signalled = true;
     return sent;
+  }
+
+  /** Stops (true) or resumes (false) reading the child's stdout (0) or stderr (1) pipe. */
+  setOutputPaused(index, paused) {
+    if (!this.#exited) this.#native.setOutputPaused(index, paused);
   }
 
   setRef(referenced) {
@@ -211,6 +226,9 @@ class Session {
         if (array) this.#host.cancel(array);
         break;
       }
+      case FrameKind.Packed:
+        if (this.#believe(kind)) this.#packed(payload);
+        break;
       case ChannelEvent.Drain:
         this.#host.drain();
         break;
@@ -222,6 +240,13 @@ class Session {
       }
       case ChannelEvent.ProtocolError:
         this.#fail(payload);
+        break;
+      // The child's own output, not the protocol: delivered even after a violation.
+      case ChannelEvent.Stdout:
+        this.#host.output(0, payload);
+        break;
+      case ChannelEvent.Stderr:
+        this.#host.output(1, payload);
         break;
       case ChannelEvent.CutOff:
         if (!this.#failed) this.#cutOff = payload;
@@ -253,6 +278,43 @@ class Session {
     if (this.#failed) return false;
     if (this.#ready) return true;
     this.#fail(`frame kind ${kind} arrived before READY`);
+    return false;
+  }
+
+  // A PACKED frame: what it stands for, checked as that kind's JSON would be. Its data comes
+  // from the child, so every length, text and shape in it is checked (lib/shared/packed.js).
+  #packed(payload) {
+    let decoded;
+    try {
+      decoded = codec.decodePacked(payload, true);
+    } catch (e) {
+      this.#fail(typeof e === 'string' ? e : `a packed payload is malformed (${e && e.message})`);
+      return;
+    }
+    const { kind, value } = decoded;
+    switch (kind) {
+      case FrameKind.Message:
+        this.#host.message(value);
+        break;
+      case FrameKind.Event:
+        if (this.#shaped(value, 'an event', isEvent)) this.#host.event(value[0], value.slice(1));
+        break;
+      case FrameKind.Call:
+        if (this.#shaped(value, 'a call', isCall)) this.#host.call(value);
+        break;
+      case FrameKind.Result:
+        if (this.#shaped(value, 'a call result', isResult)) this.#host.result(value);
+        break;
+      case FrameKind.Init:
+      default:
+        this.#fail(`a packed payload stands for frame kind ${kind}, which the child does not send`);
+        break;
+    }
+  }
+
+  #shaped(value, what, check) {
+    if (Array.isArray(value) && check(value)) return true;
+    this.#fail(`${what} has the wrong shape`);
     return false;
   }
 

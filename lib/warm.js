@@ -39,7 +39,7 @@ class Spare {
     this.#warm = warm;
     this.key = launchKey(launch);
     this.native = new NativeSession(
-      { execPath: launch.execPath, execArgv: launch.execArgv, method: false },
+      { execPath: launch.execPath, execArgv: launch.execArgv, method: false, spare: true, args: [], env: launch.env, cwd: launch.cwd, stdio: 'inherit' },
       (kinds, payloads, ints) => (this.#target === null ? this.#idle(kinds) : this.#target(kinds, payloads, ints)),
     );
     this.native.setRef(false);
@@ -122,7 +122,7 @@ class Warm {
   /** A spare for this launch (`{ execPath, execArgv, env, cwd, stdio, args }`), or null. */
   take(launch) {
     if (this.#spares.size === 0) return null;
-    if (launch.stdio !== undefined && launch.stdio !== 'inherit') return null;
+    if (launch.stdio !== undefined && launch.stdio !== 'inherit' && launch.stdio !== null) return null;
     if (launch.args !== undefined && launch.args.length > 0) return null;
     const key = launchKey(launch);
     if (key !== this.#key) return null;

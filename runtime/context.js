@@ -13,15 +13,16 @@ const SEND = 'this.send(message)';
 /**
  * `writer`, `lifetime`: runtime/; `useCalls()`: lib/shared/calls.js's Calls; `signal()`: the
  * served call's AbortSignal; `registry`: the handler registry of runtime/handlers.js; `id`: this
- * worker's id; `size`: how many workers its pool has (1 for a lone Proclet).
+ * worker's id; `size`: how many workers its pool has (1 for a lone Proclet); `codec`:
+ * lib/shared/codec.js's Codec for the Proclet's `serialization`.
  */
-function createContext({ writer, lifetime, useCalls, signal, registry, id, size }) {
+function createContext({ writer, lifetime, useCalls, signal, registry, id, size, codec: encoder }) {
   /** Sends a message to the parent; false once the outgoing queue is past its high-water mark. */
   function send(message) {
     if (codec.isText(message)) return lifetime.closing ? false : writer.queue(FrameKind.Text, message, SEND);
-    const text = codec.toJson(message, SEND);
+    const payload = encoder.message(message, SEND);
     if (lifetime.closing) return false;
-    return writer.queue(FrameKind.Message, text, SEND);
+    return writer.queue(codec.kindOf(FrameKind.Message, payload), payload, SEND);
   }
 
   /** Fires `event` in the parent with `args`; false past the high-water mark. */
@@ -29,9 +30,9 @@ function createContext({ writer, lifetime, useCalls, signal, registry, id, size 
     const operation = 'this.emit(event, ...args)';
     checkEventName(event, operation);
     if (RESERVED_FROM_CHILD.has(event)) throw errors.reservedEvent(operation, event, 'child');
-    const payload = codec.argsToJson([event], args, operation);
+    const payload = encoder.list(FrameKind.Event, [event], args, operation);
     if (lifetime.closing) return false;
-    return writer.queue(FrameKind.Event, payload, operation);
+    return writer.queue(codec.kindOf(FrameKind.Event, payload), payload, operation);
   }
 
   /** Calls a method the parent exposed; resolves with its result. */
@@ -110,12 +111,14 @@ function createContext({ writer, lifetime, useCalls, signal, registry, id, size 
     peer = Object.freeze({
       send(message) {
         if (codec.isText(message)) return toPeer(route, FrameKind.Text, message, sendOperation);
-        return toPeer(route, FrameKind.Message, codec.toJson(message, sendOperation), sendOperation);
+        const payload = encoder.message(message, sendOperation);
+        return toPeer(route, codec.kindOf(FrameKind.Message, payload), payload, sendOperation);
       },
       emit(event, ...args) {
         checkEventName(event, emitOperation);
         if (RESERVED_TO_CHILD.has(event)) throw errors.reservedEvent(emitOperation, event, 'parent');
-        return toPeer(route, FrameKind.Event, codec.argsToJson([event], args, emitOperation), emitOperation);
+        const payload = encoder.list(FrameKind.Event, [event], args, emitOperation);
+        return toPeer(route, codec.kindOf(FrameKind.Event, payload), payload, emitOperation);
       },
     });
     peers.set(route, peer);

@@ -6,7 +6,8 @@
 const vm = require('vm');
 const path = require('path');
 const util = require('util');
-const { createRequire } = require('module');
+const Module = require('module');
+const { createRequire } = Module;
 const { fileURLToPath } = require('url');
 const errors = require('../lib/shared/errors');
 const { HandlerTable } = require('../lib/shared/emitter');
@@ -68,18 +69,18 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     },
   };
 
-  /** Registers what the parent shipped: `{ type: 'on' | 'onAny' | 'expose', event?, name?, source, method }`. */
+  /** Registers what the parent shipped: `{ type: 'on' | 'onAny' | 'expose', event?, name?, source, method, prelude?, at? }`. */
   function add(spec) {
     switch (spec.type) {
       case 'on':
-        registry.on(spec.event, materialize(compile(spec.source, spec.method), spec.method, `child.on(${util.inspect(spec.event)}, handler)`));
+        registry.on(spec.event, materialize(compile(spec), spec.method, `child.on(${util.inspect(spec.event)}, handler)`));
         break;
       case 'onAny':
-        registry.onAny(materialize(compile(spec.source, spec.method), spec.method, 'child.onAny(handler)'));
+        registry.onAny(materialize(compile(spec), spec.method, 'child.onAny(handler)'));
         break;
       case 'expose': {
         const operation = `child.expose({ ${spec.name} })`;
-        registry.expose(operation, { [spec.name]: materialize(compile(spec.source, spec.method), spec.method, operation) });
+        registry.expose(operation, { [spec.name]: materialize(compile(spec), spec.method, operation) });
         break;
       }
       default:
@@ -183,13 +184,63 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     }
   }
 
-  function compile(source, method) {
+  /**
+   * Compiles a shipped function (`{ source, method, prelude?, at? }`) into a factory: called with
+   * `this` = the context, it returns the function (or, for method shorthand, an object holding
+   * it). The source is compiled where it was written (`at`, lib/source/location.js): in that
+   * file, its first line at `at.line` and indented to `at.column` (spaces, inside the parentheses), so that V8 reports
+   * every frame inside it at the user's line and column. The prelude (helpers a compiler's output
+   * needs, lib/source/index.js) is compiled apart and reaches the source as parameters.
+   */
+  function compile({ source, method, prelude, at }) {
     coverage.provide(source);
-    const body = method ? `return ({\n${source}\n});` : `return (\n${source}\n);`;
-    return vm.compileFunction(body, ['require', '__filename', '__dirname'], {
-      filename: callerFile,
-      importModuleDynamically: dynamicImportLoader(source),
+    const open = method ? '({' : '(';
+    const close = method ? '})' : ')';
+    const loader = dynamicImportLoader(source);
+    // A function found in another file than the caller's (a file further out) is placed there
+    // unless it uses import(), which resolves from the file it is compiled in: the caller's.
+    const elsewhere = at && typeof at.file === 'string' && (at.file.startsWith('file:') ? fileURLToPath(at.file) : at.file) !== callerFile;
+    const placed =
+      at !== undefined && at !== null && Number.isInteger(at.line) && Number.isInteger(at.column) && at.line >= 0 && at.column >= 0 && !(elsewhere && loader);
+    const body = placed ? `return ${open}\n${' '.repeat(at.column)}${source}\n${close};` : `return ${open}\n${source}\n${close};`;
+    const names = prelude ? prelude.names : [];
+    const factory =
+      placed && at.map && at.line >= 1
+        ? compileMapped(source, open, close, names, at)
+        : vm.compileFunction(body, ['require', '__filename', '__dirname', ...names], {
+      // Where the source was written (the caller's file, or a file further out), as the parent's frames name it.
+      filename: placed && typeof at.file === 'string' ? at.file : callerFile,
+      lineOffset: placed ? at.line - 1 : 0,
+      importModuleDynamically: loader,
     });
+    if (!prelude) return factory;
+    return function () {
+      const values = vm.compileFunction(`${prelude.code}\nreturn [${names.join(', ')}];`, [], { filename: HELPERS_FILE }).call(this);
+      return factory.call(this, userRequire, callerFile, callerDir, ...values);
+    };
+  }
+
+  /**
+   * A function of a compiled file with a source map (`at.map`, lib/source/location.js): compiled
+   * as a module of that file, at the line and column where it is in the code that ran in the
+   * parent, with the file's source map, so that Node maps its frames to the original file (the
+   * .ts), line and column whenever source maps are enabled here, as it does in the parent. The
+   * module's own `exports` and `module` are shadowed: the function sees what it sees elsewhere.
+   */
+  function compileMapped(source, open, close, names, at) {
+    const file = at.file.startsWith('file:') ? fileURLToPath(at.file) : at.file;
+    const module = new Module(file, null);
+    module.filename = file;
+    module.paths = Module._nodeModulePaths(path.dirname(file));
+    const map = Buffer.from(JSON.stringify(at.map)).toString('base64');
+    const code =
+      `return function (require, __filename, __dirname, module, exports${names.map((name) => `, ${name}`).join('')}) { return ${open}` +
+      `${'\n'.repeat(at.line)}${' '.repeat(at.column)}${source}\n${close}; };\n` +
+      `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${map}\n`;
+    const factory = module._compile(code, file);
+    return function (...args) {
+      return factory.call(this, ...args.slice(0, 3), undefined, undefined, ...args.slice(3));
+    };
   }
 
   // Evaluates a factory with `this` = context and returns the function it produces.
@@ -203,26 +254,69 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     return value;
   }
 
-  /** Runs the worker (its factory is in the cached script) with `args`. */
-  function runWorker(factory, method, args) {
+  /**
+   * Runs the worker with `args`. Its factory is in the cached script; `worker` (INIT's) says
+   * where it was written and what helpers it needs: then it is compiled again like a handler,
+   * from the source inside the factory.
+   */
+  function runWorker(factory, method, args, worker) {
     const factorySource = Function.prototype.toString.call(factory);
-    coverage.provide(factorySource);
-    const loader = dynamicImportLoader(factorySource);
-    if (loader !== undefined) {
-      // The same factory, compiled again so that its import() resolves from the caller's file.
-      factory = vm.compileFunction(`return ${factorySource}`, [], { filename: callerFile, importModuleDynamically: loader })();
+    const { prelude, at } = worker || {};
+    const source = (prelude || at) && workerSource(factorySource, method);
+    if (source !== undefined) {
+      factory = compile({ source, method, prelude, at });
+    } else {
+      coverage.provide(factorySource);
+      const loader = dynamicImportLoader(factorySource);
+      if (loader !== undefined) {
+        // The same factory, compiled again so that its import() resolves from the caller's file.
+        factory = vm.compileFunction(`return ${factorySource}`, [], { filename: callerFile, importModuleDynamically: loader })();
+      }
     }
     start(factory, method, args);
   }
 
-  /** Runs a worker whose source came in INIT (a spare adopted by run(), warm start). */
-  function runWorkerSource(source, method, args) {
-    start(compile(source, method), method, args);
+  /**
+   * Runs a worker whose source came in INIT (`{ text, method }`: a spare adopted by run(), warm
+   * start); `worker` as for runWorker.
+   */
+  function runWorkerSource(source, args, worker) {
+    const { prelude, at } = worker || {};
+    start(compile({ source: source.text, method: source.method, prelude, at }), source.method, args);
   }
 
   function start(factory, method, args) {
     lifetime.started();
-    const worker = materialize(factory, method, 'new Proclet(fn)');
+    call(materialize(factory, method, 'new Proclet(fn)'), args);
+  }
+
+  /**
+   * Runs a script worker (runtime/script.js): loads the module and calls its exported function,
+   * if it has one, with `args`. The child stays alive while an ES module loads.
+   */
+  function runScript(file, args) {
+    const { loadScript } = require('./script');
+    let loading = false;
+    const run = (worker) => {
+      if (loading) lifetime.hold(-1);
+      loading = false;
+      lifetime.started();
+      if (worker !== null) call(worker, args);
+    };
+    const imported = loadScript(file, run);
+    if (imported !== undefined) {
+      loading = true;
+      lifetime.hold(1);
+      imported.then(undefined, (error) => {
+        if (loading) lifetime.hold(-1);
+        loading = false;
+        lifetime.fatal(error, 'uncaughtException');
+      });
+    }
+  }
+
+  /** Calls the worker with `this` = the context; a returned promise that rejects is fatal. */
+  function call(worker, args) {
     const result = worker.apply(context, args);
     if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
       result.then(undefined, (error) => lifetime.fatal(error, 'unhandledRejection'));
@@ -234,7 +328,22 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     context = value;
   }
 
-  return { registry, add, dispatch, dispatchMessage, runWorker, runWorkerSource, bind, stop };
+  return { registry, add, dispatch, dispatchMessage, runWorker, runWorkerSource, runScript, bind, stop };
+}
+
+// The file name that frames inside the helpers of a compiled function show.
+const HELPERS_FILE = 'proclet:helpers';
+
+// The worker's factory in the cached script (src/script/runtime.rs, worker_script):
+//   function (require, __filename, __dirname) {\nreturn (\n<source>\n);\n}   ( `({` and `})` for a method)
+const FACTORY_HEAD = 'function (require, __filename, __dirname) {\nreturn ';
+
+/** The worker's own source inside its factory's text, or undefined if the text is not that shape. */
+function workerSource(factorySource, method) {
+  const head = `${FACTORY_HEAD}${method ? '({' : '('}\n`;
+  const tail = `\n${method ? '})' : ')'};\n}`;
+  if (!factorySource.startsWith(head) || !factorySource.endsWith(tail)) return undefined;
+  return factorySource.slice(head.length, factorySource.length - tail.length);
 }
 
 // Dynamic import(): resolved from the file that created the Proclet, like require(). A source

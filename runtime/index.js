@@ -1,12 +1,14 @@
 'use strict';
 // The child runtime's entry: the cached script (src/script/runtime.rs) ends with
-// `__proclet_runtime.start(factory, method)`, the worker's factory.
+// `__proclet_runtime.start(factory, method)`, the worker's factory (a spare's, for warm start,
+// `start(null, false, true)`).
 //
 // Start-up is a handshake on fd 3 (docs/protocol.md): the runtime says READY, then reads the
 // parent's INIT frame (the caller's file, the run() arguments, the options, how many handlers
 // follow) and the HANDLER frames of what was registered before run(), synchronously: the parent
 // wrote them right after spawning, so a cold start waits for nothing, the handlers are installed
-// before the worker runs, and the worker still starts in the script's first tick. process.argv stays [node, script]: nothing of proclet's travels there.
+// before the worker runs, and the worker still starts in the script's first tick. Nothing of
+// proclet's travels in argv or the environment: process.argv.slice(2) is the user's `args`.
 
 const net = require('net');
 const { FrameKind, HEADER_LEN } = require('../lib/shared/protocol');
@@ -19,29 +21,37 @@ const { createCoverage } = require('./coverage');
 const { createHandlers } = require('./handlers');
 const { createContext } = require('./context');
 
-/** READY out, then INIT and the `init.handlers` HANDLER frames that follow it in. */
+/**
+ * READY out, then INIT in, the PACKED frame of the run() arguments when INIT has none (binary
+ * data, long strings, 'advanced'), and the `init.handlers` HANDLER frames.
+ */
 function handshake() {
   if (!writeAllSync(encodeFrame(FrameKind.Ready, ''))) process.exit();
   const init = JSON.parse(readFrameSync(FrameKind.Init));
+  if (init.args === null) {
+    const { kind, value } = codec.decodePacked(readFrameSync(FrameKind.Packed, true), false);
+    if (kind !== FrameKind.Init || !Array.isArray(value)) throw errors.protocolFromParent('the run() arguments are not an array');
+    init.args = value;
+  }
   const handlers = [];
   for (let i = 0; i < init.handlers; i++) handlers.push(JSON.parse(readFrameSync(FrameKind.Handler)));
   return { init, handlers };
 }
 
-function readFrameSync(kind) {
+function readFrameSync(kind, bytes = false) {
   const header = readExactlySync(HEADER_LEN);
   if (header[4] !== kind) throw errors.protocolFromParent(`the handshake expected frame kind ${kind}, got ${header[4]}`);
-  return readExactlySync(header.readUInt32BE(0)).toString('utf8');
+  const payload = readExactlySync(header.readUInt32BE(0));
+  return bytes ? payload : payload.toString('utf8');
 }
 
 /**
- * Starts the worker `factory` (the cached script's), or, for a spare (warm start, `factory`
- * null), boots everything that does not depend on the worker and waits for INIT on the event
- * loop: a spare idles in epoll like any Node process, and an adopting run() finds the channel
- * open, the reader and writer made and their code compiled.
+ * `factory`: the function worker's, or null for a script worker (INIT names its file). `spare`
+ * (warm start, lib/warm.js): nothing is known yet; the runtime boots everything that does not
+ * depend on the worker and waits for INIT on the event loop (idle, like any Node process waiting
+ * for input), so that an adopting run() finds the channel open and the code compiled.
  */
-function start(factory, method) {
-  const spare = factory === null;
+function start(factory, method, spare = false) {
   let init = null;
   let shipped = null;
   if (spare) {
@@ -49,7 +59,7 @@ function start(factory, method) {
   } else {
     ({ init, handlers: shipped } = handshake());
   }
-  // Until the worker starts (a spare waiting for INIT), frames go to the handshake below.
+  // Until the worker starts (a spare waiting for INIT), frames go to the spare's handshake.
   let onFrame = spare ? handshakeFrame : null;
   let onMessages = null;
   const reader = createReader({
@@ -67,7 +77,10 @@ function start(factory, method) {
   const coverage = createCoverage(writer);
   const lifetime = createLifetime(socket, writer, coverage);
   if (!spare) {
-    begin(init, shipped, (handlers) => handlers.runWorker(factory, method, init.args));
+    begin(init, shipped, (handlers) => {
+      if (factory === null) handlers.runScript(init.script, init.args);
+      else handlers.runWorker(factory, method, init.args, init.worker);
+    });
     return;
   }
 
@@ -77,25 +90,34 @@ function start(factory, method) {
   require('vm').compileFunction('return 1', ['require', '__filename', '__dirname'], { filename: __filename })();
   require('module').createRequire(__filename);
 
-  // A spare's handshake, read asynchronously: INIT (with the worker's source), then the HANDLER
-  // frames it announces.
+  // A spare's handshake, read asynchronously: INIT (with the worker's source), the PACKED run()
+  // arguments when INIT has none, then the HANDLER frames INIT announces.
   const received = [];
   function handshakeFrame(kind, payload) {
     if (init === null) {
       if (kind !== FrameKind.Init) throw errors.protocolFromParent(`the handshake expected frame kind ${FrameKind.Init}, got ${kind}`);
       init = JSON.parse(payload);
+    } else if (init.args === null) {
+      if (kind !== FrameKind.Packed) throw errors.protocolFromParent(`the handshake expected frame kind ${FrameKind.Packed}, got ${kind}`);
+      const { kind: carried, value } = codec.decodePacked(payload, false);
+      if (carried !== FrameKind.Init || !Array.isArray(value)) throw errors.protocolFromParent('the run() arguments are not an array');
+      init.args = value;
     } else if (kind === FrameKind.Handler) {
       received.push(JSON.parse(payload));
     } else {
       throw errors.protocolFromParent(`the handshake expected frame kind ${FrameKind.Handler}, got ${kind}`);
     }
-    if (received.length === init.handlers) {
-      begin(init, received, (handlers) => handlers.runWorkerSource(init.worker.source, init.worker.method, init.args));
+    if (init.args !== null && received.length === init.handlers) {
+      begin(init, received, (handlers) => {
+        if (init.script !== undefined) handlers.runScript(init.script, init.args);
+        else handlers.runWorkerSource(init.source, init.args, init.worker);
+      });
     }
   }
 
   /** Everything that depends on INIT, then the worker. */
   function begin(init, shipped, runWorker) {
+    const encoder = new codec.Codec(init.options.serialization);
     // Calls (lib/shared/calls.js) are loaded when first used: most children make or serve none,
     // and start-up pays for every module it compiles.
     let calls = null;
@@ -104,6 +126,7 @@ function start(factory, method) {
         const { Calls } = require('../lib/shared/calls');
         calls = new Calls({
           send: (kind, payload) => writer.queue(kind, payload, 'a call'),
+          codec: encoder,
           peer: () => 'the parent process',
           thisArg: context,
           // A pool's worker runs `concurrency` calls at once; the pool may send a few more ahead.
@@ -120,7 +143,8 @@ function start(factory, method) {
       signal: () => (calls === null ? undefined : calls.signal),
       registry: handlers.registry,
       id: init.id,
-      size: init.size,
+      size: init.size || 1,
+      codec: encoder,
     });
     handlers.bind(context);
     socket.on('close', () => calls !== null && calls.close(errors.parentGone));
@@ -133,6 +157,12 @@ function start(factory, method) {
       return sender;
     }
 
+    function dispatchEvent(event, args, sender) {
+      // 'stop' is reserved: only the parent's stop() and restart() send it (lib/session.js).
+      if (event === 'stop' && sender === 0) handlers.stop();
+      else handlers.dispatch(event, args, sender);
+    }
+
     // Every kind has an arm: what only the child sends, or a number this build does not know,
     // is the parent breaking the protocol.
     onFrame = (kind, payload) => {
@@ -143,10 +173,7 @@ function start(factory, method) {
           break;
         case FrameKind.Event: {
           const [event, ...args] = JSON.parse(payload);
-          const sender = takeFrom();
-          // 'stop' is reserved: only the parent's stop() and restart() send it (lib/session.js).
-          if (event === 'stop' && sender === 0) handlers.stop();
-          else handlers.dispatch(event, args, sender);
+          dispatchEvent(event, args, takeFrom());
           break;
         }
         case FrameKind.From:
@@ -164,6 +191,23 @@ function start(factory, method) {
         case FrameKind.Handler:
           handlers.add(JSON.parse(payload));
           break;
+        case FrameKind.Packed: {
+          let decoded;
+          try {
+            decoded = codec.decodePacked(payload, false);
+          } catch (e) {
+            throw errors.protocolFromParent(typeof e === 'string' ? e : `a packed payload is malformed (${e && e.message})`);
+          }
+          const { kind: carried, value } = decoded;
+          const sender = takeFrom();
+          if (carried === FrameKind.Message) handlers.dispatchMessage(value, sender);
+          else if (carried === FrameKind.Event) dispatchEvent(value[0], value.slice(1), sender);
+          else if (sender !== 0) throw errors.protocolFromParent(`a peer's packed payload stands for frame kind ${carried}`);
+          else if (carried === FrameKind.Call) useCalls().onCall(value);
+          else if (carried === FrameKind.Result) useCalls().onResult(value);
+          else throw errors.protocolFromParent(`a packed payload stands for frame kind ${carried} after the handshake`);
+          break;
+        }
         case FrameKind.Init:
         case FrameKind.Ready:
         case FrameKind.Error:

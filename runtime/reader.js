@@ -11,7 +11,7 @@ const { pause } = require('./writer');
 const LARGE = 64 * 1024;
 
 /**
- * `onFrame(kind, text)` gets each frame; `onMessages(messages)` gets runs of small MESSAGE
+ * `onFrame(kind, payload)` gets each frame (a string, a Buffer for PACKED); `onMessages(messages)` gets runs of small MESSAGE
  * frames already parsed; both stop being called once `stopped()` is true.
  */
 function createReader({ onFrame, onMessages, stopped }) {
@@ -32,7 +32,7 @@ function createReader({ onFrame, onMessages, stopped }) {
       if (largeFilled === large.length) {
         const payload = large;
         large = null;
-        onFrame(largeKind, payload.toString('utf8'));
+        onFrame(largeKind, largeKind === FrameKind.Packed ? payload : payload.toString('utf8'));
       }
       return;
     }
@@ -61,7 +61,9 @@ function createReader({ onFrame, onMessages, stopped }) {
         offset = readRun(data, offset);
         continue;
       }
-      onFrame(data[offset + 4], data.toString('utf8', offset + HEADER_LEN, end));
+      const kind = data[offset + 4];
+      // A PACKED payload stays bytes: a copy, since the scratch buffer is reused.
+      onFrame(kind, kind === FrameKind.Packed ? Buffer.from(data.subarray(offset + HEADER_LEN, end)) : data.toString('utf8', offset + HEADER_LEN, end));
       offset = end;
     }
     // The scratch buffer is reused by the next read: keep a copy of what is left.

@@ -31,8 +31,10 @@ const EXIT_PATIENCE_MS = 5000;
 
 function createWriter(socket) {
   let kinds = [];
+  /** Strings (UTF-8 frames), or Packed frames (lib/shared/packed.js) whose header is made. */
   let texts = [];
   let lengths = [];
+  /** What waits, counted in characters for strings and bytes for packed frames. */
   let chars = 0;
   /** A frame was queued in this tick; the nextTick that ends it is scheduled. */
   let inTick = false;
@@ -45,12 +47,15 @@ function createWriter(socket) {
   let flushWaiters = [];
 
   /** Queues one frame; false once `HIGH_WATER_MARK` characters wait (send's return value). */
-  function queue(kind, text, operation) {
-    const length = codec.checkSize(text, kind, operation) || Buffer.byteLength(text);
+  function queue(kind, payload, operation) {
+    const length = codec.checkSize(payload, kind, operation) || Buffer.byteLength(payload);
+    // A packed frame is copied now: it may be written at the end of the tick, and the values
+    // sent may change before that.
+    if (typeof payload !== 'string') void payload.frame;
     kinds.push(kind);
-    texts.push(text);
+    texts.push(payload);
     lengths.push(length);
-    chars += text.length;
+    chars += payload.length;
     if (!inTick) {
       inTick = true;
       process.nextTick(endTick);
@@ -67,15 +72,29 @@ function createWriter(socket) {
   }
 
   function encodePending() {
+    // A lone packed frame is written from where it was built, without a copy.
+    if (kinds.length === 1 && typeof texts[0] !== 'string') {
+      const { frame } = texts[0];
+      kinds = [];
+      texts = [];
+      lengths = [];
+      chars = 0;
+      return frame;
+    }
     let total = 0;
     for (let i = 0; i < lengths.length; i++) total += HEADER_LEN + lengths[i];
     const buffer = Buffer.allocUnsafe(total);
     let offset = 0;
     for (let i = 0; i < kinds.length; i++) {
+      const payload = texts[i];
+      if (typeof payload !== 'string') {
+        offset += payload.frame.copy(buffer, offset);
+        continue;
+      }
       buffer.writeUInt32BE(lengths[i], offset);
       buffer[offset + 4] = kinds[i];
       offset += HEADER_LEN;
-      offset += buffer.write(texts[i], offset, lengths[i], 'utf8');
+      offset += buffer.write(payload, offset, lengths[i], 'utf8');
     }
     kinds = [];
     texts = [];

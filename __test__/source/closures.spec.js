@@ -171,3 +171,25 @@ test("with no 'error' listener, the explanation is what reaches stderr", async (
   expect(result.stderr).toContain("code: 'ERR_PROCLET_CLOSURE'");
   expect(result.code).toBe(0);
 });
+
+test("esbuild's name for an import is named as such, and its helpers are not closures", async () => {
+  const p = proclet(new Function("this.send(import_fs.default.existsSync('.'));"));
+  const { error } = await failure(p);
+  expectClosureError(error, 'import_fs', 'the function passed to new Proclet()');
+  expect(error.message).toContain("`import_fs` was not written by you: esbuild (which tsx runs) made it of an `import` at the top of the parent's file.");
+  expect(error.message).not.toContain('newer target');
+
+  // tsx's keepNames: __name(fn, "name") runs in the child.
+  const named = proclet(new Function('function cube(x) { return x ** 3; } __name(cube, "cube3"); this.send(cube.name);'));
+  const [message] = await new Promise((resolve) => {
+    named.parent.once('message', (...args) => resolve(args));
+    named.run();
+  });
+  expect(message).toBe('cube3');
+});
+
+test("TypeScript's name for an import is named as such", async () => {
+  const { error } = await failure(proclet(new Function('this.send(fs_1.existsSync("."));')));
+  expectClosureError(error, 'fs_1', 'the function passed to new Proclet()');
+  expect(error.message).toContain('it is how TypeScript (tsc) names a module that the parent\'s file imports');
+});

@@ -164,7 +164,7 @@ describe('a crash loop', () => {
 describe('minUptime', () => {
   test('a run of at least minUptime resets the delay and the count of quick ends', async () => {
     // Long enough that a run ended at once is quick even on a loaded machine.
-    const minUptime = 5000;
+    const minUptime = 8000;
     const p = supervised(untilTold, { restart: 'always', restartDelay: 5, maxRestartDelay: 1000, maxRestarts: 3, minUptime });
     untilToldHandlers(p);
     // Runs: quick, quick, quick, long, quick, quick, quick, then stop. A quick run ends as soon
@@ -184,7 +184,7 @@ describe('minUptime', () => {
     expect(delays(p)).toEqual([5, 10, 20, 5, 5, 10, 20]);
     expect(p.errors).toEqual([]);
     expect(p.log[p.log.length - 1]).toEqual(['exit', 0, null]);
-  });
+  }, 60000);
 });
 
 describe('the arithmetic (lib/restart-policy.js) with the defaults', () => {

@@ -7,7 +7,7 @@ const { runNode, fixture } = require('../helpers');
 jest.setTimeout(60000);
 
 async function report(name, args) {
-  const result = await runNode([fixture('..', 'supervision', 'fixtures', name), ...args]);
+  const result = await runNode([fixture('..', 'supervision', 'fixtures', name), ...args], { timeoutMs: 55000 });
   expect(result.hung).toBe(false);
   expect(result.code).toBe(0);
   const lines = result.stdout.trim().split('\n');
@@ -75,7 +75,7 @@ describe("the parent's event loop", () => {
   });
 
   test('after unref() a pending restart does not: the parent exits without waiting for it', async () => {
-    // The restart is 60 s away: runNode reports a script still running after 30 s as hung.
+    // The restart is 60 s away: runNode reports a script still running after 55 s as hung.
     const r = await report('pending-restart.js', ['unref']);
     expect(r.log).toEqual(['spawn', ['restart', 60000]]);
   });

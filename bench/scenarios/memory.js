@@ -15,6 +15,7 @@ exports.cases = (options) => [
     scenario: 'memory',
     title: `memory: parent RSS per idle child (${options.idleChildren} children waiting for messages)`,
     params: { n: options.idleChildren },
+    contenders: ['proclet', 'fork-json', 'fork-advanced'],
     metric: { key: 'kibPerChild', unit: 'KiB/child', better: 'lower' },
   },
 ];

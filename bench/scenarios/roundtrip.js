@@ -11,6 +11,7 @@ exports.cases = (options) => [
     scenario: 'roundtrip',
     title: `round trip: ${options.roundTrips} sequential ping-pongs of { i, s: 'hello' }`,
     params: { n: options.roundTrips },
+    contenders: ['proclet', 'fork-json', 'fork-advanced'],
     metric: { key: 'us', unit: 'µs/rt', better: 'lower' },
   },
 ];

@@ -62,6 +62,7 @@ class Served {
 
 class Calls {
   #send;
+  #codec;
   #peer;
   #thisArg;
   #nextId = 1;
@@ -82,13 +83,14 @@ class Calls {
   #starting = false;
 
   /**
-   * `send(kind, payload)` queues a frame; `peer()` describes the other process for messages
-   * ("child process 123"); `thisArg` is `this` in the methods served here (or later, `bind`);
-   * `limit`: how many calls run at once here (a pool worker's `concurrency`; 0, the default,
-   * for no limit).
+   * `send(kind, payload)` queues a frame; `codec` (lib/shared/codec.js) encodes arguments and
+   * results; `peer()` describes the other process for messages ("child process 123"); `thisArg`
+   * is `this` in the methods served here (or later, `bind`); `limit`: how many calls run at once
+   * here (a pool worker's `concurrency`; 0, the default, for no limit).
    */
-  constructor({ send, peer, thisArg, limit = 0 }) {
+  constructor({ send, codec: instance, peer, thisArg, limit = 0 }) {
     this.#send = send;
+    this.#codec = instance;
     this.#peer = peer;
     this.#thisArg = thisArg;
     this.#limit = limit;
@@ -110,7 +112,7 @@ class Calls {
   call(operation, name, args, options = {}) {
     if (typeof name !== 'string' || name.length === 0) throw errors.invalidMethodName(operation, name);
     const { timeout, signal } = checkCallOptions(operation, options);
-    const payload = codec.argsToJson([this.#nextId, name], args, operation);
+    const payload = this.#codec.list(FrameKind.Call, [this.#nextId, name], args, operation);
     if (signal && signal.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(this.#closed(operation));
     const id = this.#nextId++;
@@ -122,7 +124,7 @@ class Calls {
       }
       if (signal) this.#watch(signal, id);
       try {
-        this.#send(FrameKind.Call, payload);
+        this.#send(codec.kindOf(FrameKind.Call, payload), payload);
       } catch (error) {
         this.#take(id);
         reject(error);
@@ -280,14 +282,14 @@ class Calls {
     if (this.#closed) return;
     let payload;
     try {
-      payload = ok ? (value === undefined ? `[${id},1]` : codec.argsToJson([id, 1], [value], 'a method result')) : errorPayload(id, value);
+      payload = ok ? this.#codec.result(id, value, 'a method result') : errorPayload(id, value);
       codec.checkSize(payload, FrameKind.Result, 'a method result');
     } catch (error) {
       // A result that cannot travel (no JSON form, too large) rejects the call with why.
       payload = errorPayload(id, error);
     }
     try {
-      this.#send(FrameKind.Result, payload);
+      this.#send(codec.kindOf(FrameKind.Result, payload), payload);
     } catch {
       // The caller is gone: nobody is waiting for this result.
     }

@@ -1,51 +1,79 @@
 'use strict';
-// How a message becomes a frame and back, the same in both processes. A string travels as its
-// own UTF-8 (a TEXT frame, no JSON quoting on either side); anything else as JSON (MESSAGE).
-// Strings with lone surrogates have no UTF-8 form, so they keep the JSON path and its escapes.
-// The binary and structured-clone codecs join here, behind the same three functions.
+// How a value becomes a frame's payload and back, the same in both processes (API.md section 4,
+// docs/protocol.md). One Codec per conversation, for its `serialization` option:
+// - A message that is a string travels as its own UTF-8 (TEXT, no JSON on either side), in both
+//   modes. Strings with lone surrogates have no UTF-8 form, so they keep the other paths.
+// - 'json' (default): a JSON text (MESSAGE, EVENT, CALL, RESULT), or a PACKED frame when the value
+//   holds binary data or long strings (lib/shared/binary.js).
+// - 'advanced': a PACKED frame of V8's structured clone (lib/shared/structured.js).
+// A payload is a string (UTF-8 frame of the given kind) or a Packed (a PACKED frame); `kindOf`
+// tells which kind to queue.
 
 const { FrameKind, MAX_PAYLOAD } = require('./protocol');
 const errors = require('./errors');
+const binary = require('./binary');
+const { Packed, unpack, FORMAT_JSON } = require('./packed');
+
+const MESSAGE = { name: 'message' };
+const RESULT = { name: 'result', head: 2 };
+const argsRoot = (head) => (head === 0 ? ARGS0 : { name: 'args', head });
+const ARGS0 = { name: 'args', head: 0 };
 
 /** True when `message` travels as a TEXT frame. */
 function isText(message) {
   return typeof message === 'string' && message.isWellFormed();
 }
 
-/**
- * The JSON text of `[...head, ...args]` for an event or a call: an argument that has no JSON
- * form (a function, a symbol) is refused rather than turned into null.
- */
-function argsToJson(head, args, operation) {
-  for (let i = 0; i < args.length; i++) {
-    const type = typeof args[i];
-    if (type === 'function' || type === 'symbol') {
-      throw errors.invalidMessage(operation, `argument ${i + 1} is ${errors.describeValue(args[i])}, which has no JSON form`);
-    }
+/** The frame kind for `payload`, made for `kind`: PACKED when it is packed. */
+function kindOf(kind, payload) {
+  return typeof payload === 'string' ? kind : FrameKind.Packed;
+}
+
+class Codec {
+  /** `mode`: 'json' | 'advanced'. */
+  constructor(mode) {
+    this.mode = mode;
+    this.advanced = mode === 'advanced';
+    this.encodeValue = this.advanced ? require('./structured').encode : binary.encode;
   }
-  return toJson(head.length === 0 ? args : [...head, ...args], operation);
+
+  /** The payload of a message that is not text (check `isText` first). */
+  message(message, operation) {
+    return this.encodeValue(FrameKind.Message, message, MESSAGE, operation);
+  }
+
+  /**
+   * The payload of `[...head, ...args]` for `kind` (EVENT `[name]`, CALL `[id, name]`, INIT's
+   * arguments `[]`): an argument that cannot travel is refused, naming it (`args[1].fn`).
+   */
+  list(kind, head, args, operation) {
+    return this.encodeValue(kind, head.length === 0 ? args : [...head, ...args], argsRoot(head.length), operation);
+  }
+
+  /** The RESULT payload of a call that returned `value`. */
+  result(id, value, operation) {
+    if (value === undefined) return `[${id},1]`;
+    return this.encodeValue(FrameKind.Result, [id, 1, value], RESULT, operation);
+  }
 }
 
 /** The JSON text of `message`, or a TypeError (ERR_PROCLET_INVALID_MESSAGE) naming `operation`. */
 function toJson(message, operation) {
-  let text;
-  try {
-    text = JSON.stringify(message);
-  } catch (cause) {
-    throw errors.invalidMessage(operation, `the message cannot be serialized (${cause.message})`, cause);
-  }
-  if (text === undefined) throw errors.invalidMessage(operation, `${errors.describeValue(message)} has no JSON form`);
-  return text;
+  const payload = binary.encode(FrameKind.Message, message, MESSAGE, operation);
+  if (typeof payload !== 'string') throw errors.invalidMessage(operation, 'binary data cannot be sent here', '');
+  return payload;
 }
 
 /**
  * Refuses a payload over the protocol's maximum before it is copied anywhere (RangeError,
  * ERR_PROCLET_MESSAGE_TOO_LARGE). UTF-8 takes at most 3 bytes per UTF-16 unit, so only long
- * texts are counted. Returns the byte length when it was counted, else 0.
+ * texts are counted. Returns the byte length when it was counted, else 0. A Packed payload was
+ * checked when it was built.
  */
-function checkSize(text, kind, operation) {
-  if (text.length <= MAX_PAYLOAD / 3) return 0;
-  const bytes = Buffer.byteLength(text);
+function checkSize(payload, kind, operation) {
+  if (typeof payload !== 'string') return payload.length;
+  if (payload.length <= MAX_PAYLOAD / 3) return 0;
+  const bytes = Buffer.byteLength(payload);
   if (bytes > MAX_PAYLOAD) {
     throw errors.tooLarge(operation, bytes, kind === FrameKind.Text ? 'UTF-8 text' : 'JSON', MAX_PAYLOAD);
   }
@@ -64,4 +92,15 @@ function decode(kind, payload) {
   }
 }
 
-module.exports = { isText, toJson, argsToJson, checkSize, decode };
+/**
+ * A PACKED payload (a Buffer) as `{ kind, value }`: the kind it stands for and its value (for
+ * EVENT, CALL, RESULT and INIT, the array the JSON form would carry). Throws a string saying
+ * what is malformed. `untrusted`: check texts for valid UTF-8 (the parent, reading its child).
+ */
+function decodePacked(payload, untrusted) {
+  const { kind, format, flags, sections } = unpack(payload);
+  const value = format === FORMAT_JSON ? binary.decode(sections, untrusted) : require('./structured').decode(sections, flags);
+  return { kind, value };
+}
+
+module.exports = { Codec, Packed, isText, kindOf, toJson, checkSize, decode, decodePacked };

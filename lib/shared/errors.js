@@ -58,8 +58,8 @@ module.exports = {
     ),
 
   /** A message that cannot travel: `operation` is `parent.send(message)` or `this.send(message)`. */
-  invalidMessage: (operation, reason, cause) =>
-    makeError(TypeError, 'ERR_PROCLET_INVALID_MESSAGE', `${operation}: ${reason}. Messages must be JSON values.`, cause && { cause }),
+  invalidMessage: (operation, reason, hint, cause) =>
+    makeError(TypeError, 'ERR_PROCLET_INVALID_MESSAGE', `${operation}: ${reason}.${hint ? ` ${hint}.` : ''}`, cause && { cause }),
 
   /** An event name that is not a non-empty string. */
   invalidEventName: (operation, event) =>
@@ -209,6 +209,17 @@ module.exports = {
     error.value = value;
     return error;
   },
+
+  /** A script worker that require.resolve cannot find from the file that created the Proclet. */
+  workerNotFound: (operation, specifier, from, cause) =>
+    makeError(
+      TypeError,
+      'ERR_PROCLET_WORKER_NOT_FOUND',
+      `${operation}: no worker module ${JSON.stringify(specifier)} from ${from} ` +
+        "(a relative path is resolved from the file that calls new Proclet(), like require.resolve(); not from the working directory). " +
+        'Check the path, or pass an absolute path or a file: URL (a string names a module file; to run code, pass a function).',
+      cause ? { cause } : undefined,
+    ),
 
   notAFunction: (operation) =>
     makeError(TypeError, 'ERR_PROCLET_INVALID_FUNCTION', `${operation}: the function source did not evaluate to a function in the child.`),

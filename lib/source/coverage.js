@@ -6,7 +6,8 @@
 // child runtime (runtime/coverage.js) gives each `cov_` name it sees a counter table and, when the
 // child ends, sends the counts in a COVERAGE frame (docs/protocol.md). Here they are added to the
 // file's entry in the parent's `__coverage__`, which Jest and nyc read when they write their
-// report, so code that ran in a proclet is reported as covered.
+// report (or in Vitest's `__VITEST_COVERAGE__`), so code that ran in a proclet is reported as
+// covered.
 //
 // istanbul-lib-instrument names the function after the file's path:
 // 'cov_' + parseInt(sha1(path).hex.slice(0, 12), 16).toString(36). The file's entry in
@@ -42,12 +43,21 @@ function addBranchCounts(target, counts) {
   }
 }
 
+// Where istanbul's report lives in this process: `__coverage__` (Jest, nyc, babel-plugin-istanbul)
+// and `__VITEST_COVERAGE__` (Vitest's istanbul provider, @vitest/coverage-istanbul).
+const COVERAGE_GLOBALS = ['__coverage__', '__VITEST_COVERAGE__'];
+
 /**
  * Adds a child's counts ({ [cov_name]: { s, f, b, bT } }, each a sparse { index: count } table,
- * branches { index: { path: count } }) into `globalThis.__coverage__`. Returns how many files
- * were updated.
+ * branches { index: { path: count } }) into the files' entries of `coverage`, by default the
+ * coverage objects of this process (COVERAGE_GLOBALS). Returns how many files were updated.
  */
-function mergeChildCoverage(report, coverage = globalThis.__coverage__) {
+function mergeChildCoverage(report, coverage) {
+  if (coverage === undefined) {
+    let merged = 0;
+    for (const name of COVERAGE_GLOBALS) if (globalThis[name]) merged += mergeChildCoverage(report, globalThis[name]);
+    return merged;
+  }
   if (!coverage || typeof coverage !== 'object' || !report || typeof report !== 'object') return 0;
   const byName = new Map();
   for (const [path, data] of Object.entries(coverage)) byName.set(coverageName(path), data);

@@ -95,4 +95,4 @@ function isOwnFile(file, own) {
   return file === path.join(own, 'index.js') || file.startsWith(path.join(own, 'lib') + path.sep);
 }
 
-module.exports = { functionSource, callerFile };
+module.exports = { functionSource, callerFile, isOwnFile: (file) => path.isAbsolute(file) && isOwnFile(file, path.join(__dirname, '..', '..')) };

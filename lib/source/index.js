@@ -4,23 +4,28 @@
 // lived in the parent's file and do not exist in the child. This module makes the common cases
 // run and explains the rest:
 //
-// - Helper functions that Babel and TypeScript put at the top of a compiled file
-//   (`_asyncToGenerator`, `_regenerator`, `_objectSpread`, `__awaiter`, `__generator`, ...): the
-//   ones the source names are shipped with it, from lib/source/helpers.js (generated from Babel's and
-//   tslib's own code). Only what is referenced is added, so a plain function's script is
-//   unchanged. They are embedded rather than loaded from the user's project because a project
-//   that compiles with inline helpers (the default of both tools) need not have @babel/runtime or
-//   tslib installed.
+// - Helper functions that Babel, TypeScript, esbuild (tsx) and SWC put at the top of a compiled
+//   file (`_asyncToGenerator`, `_regenerator`, `_objectSpread`, `__awaiter`, `__generator`,
+//   `__name`, `__async`, `__publicField`, `_async_to_generator`, `_ts_decorate`, ...): the ones the
+//   source names are shipped with it, from lib/source/helpers.js (generated from Babel's, tslib's,
+//   esbuild's and @swc/helpers' own code), compiled in the child apart from the function and
+//   passed to it as parameters (the function's text stays where it was written). Only what is
+//   referenced is added, so a plain function's script is unchanged. They are embedded rather than
+//   loaded from the user's project because a project that compiles with inline helpers (the
+//   default of these tools) need not have @babel/runtime, tslib or @swc/helpers installed.
 // - Babel's async-to-generator transform turns `async function () {}` into a wrapper whose body
 //   stays in the parent's closure (`_asyncToGenerator(function* () {...})` returns
 //   `function () { ... n.apply(t, e) ... }`). The generator it wraps is recovered without running
 //   any of it (`unwrapAsync`), and shipped as `_asyncToGenerator(<generator>)`.
 // - Rewrites of `this`: compilers turn an arrow function's `this` into `_this` (Babel, and
-//   TypeScript for ES5), `void 0` (Babel's CommonJS transform at the top level of a module), or
-//   pass `void 0` to `__awaiter` (TypeScript, at the top level of a module). proclet gives arrow
-//   functions the context as `this`, so these are bound or rewritten back to `this`.
+//   TypeScript for ES5), `void 0` (Babel's CommonJS transform at the top level of a module),
+//   `exports` (esbuild, at the top level of a CommonJS module), pass `void 0` to `__awaiter`
+//   (TypeScript) or to `_async_to_generator(...).call` (SWC), or call SWC's generator without it.
+//   proclet gives arrow functions the context as `this`, so these are bound or rewritten back to
+//   `this`.
 // - Generator functions that a compiler rewrote into plain functions (TypeScript's `__generator`,
-//   `__asyncGenerator`, Babel's `_wrapAsyncGenerator`) are refused, like the native ones that
+//   `__asyncGenerator`, Babel's `_wrapAsyncGenerator`, esbuild's `__asyncGenerator`, SWC's
+//   `_ts_generator` and `_wrap_async_generator`) are refused, like the native ones that
 //   lib/source/function.js refuses: nothing in the child iterates what they return.
 // - Coverage counters (`cov_1x2y3z().s[0]++`) are provided by the child runtime itself
 //   (runtime/coverage.js) and merged back by lib/source/coverage.js.
@@ -40,7 +45,7 @@
 // Every word of the text, in code or not: the first look (see above).
 const WORD = /[A-Za-z_$][\w$]*/g;
 // Nothing below applies to a source without one of these (most hand-written functions).
-const MAY_BE_COMPILED = /_|void 0|regeneratorRuntime|\.apply\(/;
+const MAY_BE_COMPILED = /_|void 0|regeneratorRuntime|\.apply\(|\bexports\b/;
 
 let helperTables;
 function helpers() {
@@ -220,31 +225,46 @@ function babelName(word) {
 /** Whether preludeFor could act on a source that names `word` (the first look; see the top). */
 function mayNeedPrelude(word) {
   if (!(word.startsWith('_') || word.startsWith('templateObject_') || word === 'regeneratorRuntime' || word.startsWith('tslib'))) return false;
+  const { tslib, esbuild, swc } = helpers();
   return (
     /^_this\d*$/.test(word) ||
     /^templateObject_\d+$/.test(word) ||
     /^tslib(?:_\d+)?$/.test(word) ||
     word === 'regeneratorRuntime' ||
-    has(helpers().tslib, word) ||
+    has(tslib, word) ||
+    has(esbuild, word) ||
+    swcName(word) !== undefined ||
     babelName(word) !== undefined
   );
+}
+
+/** The SWC helper that `word` names (`_async_to_generator`), if any and if Babel has none of that name. */
+function swcName(word) {
+  const { swc } = helpers();
+  if (COMMON_NAMES.has(word) || !has(swc, word) || babelName(word) !== undefined) return undefined;
+  return word;
 }
 
 /**
  * The declarations (helpers and bindings) that a source needs, in an order that works, from
  * what its code names (syntax.names: { words, imports, tslibModules }).
  */
-function preludeFor({ words, imports, tslibModules }) {
+function preludeFor({ words, imports, tslibModules, swcModules, esbuildShapes }) {
   const candidates = [...words].filter((w) => w.startsWith('_') || w.startsWith('templateObject_') || w === 'regeneratorRuntime');
   if (candidates.length === 0 && tslibModules.size === 0) return [];
-  const { babel, tslib } = helpers();
+  const { babel, tslib, esbuild, swc } = helpers();
+  const tableKeys = new Map([[babel, 'b'], [tslib, 't'], [esbuild, 'e'], [swc, 's']]);
+  // `__await`, `__asyncGenerator` and `__runInitializers` are both esbuild's and tslib's helpers
+  // (different code): esbuild's when its shapes (syntax.names) or another of its helpers say so.
+  const byEsbuild =
+    esbuildShapes || candidates.some((w) => w.startsWith('__') && has(esbuild, w) && !has(tslib, w));
 
   /** The helper declarations for `roots` ([table, name]), each once, dependencies first. */
   const declarations = (roots) => {
     const code = [];
     const done = new Set();
     const visit = (table, name) => {
-      const key = `${table === babel ? 'b' : 't'}:${name}`;
+      const key = `${tableKeys.get(table)}:${name}`;
       if (done.has(key)) return;
       done.add(key);
       for (const dep of table[name].deps) visit(table, dep);
@@ -273,6 +293,17 @@ function preludeFor({ words, imports, tslibModules }) {
     );
   }
 
+  // SWC with externalHelpers, in CommonJS: `_async_to_generator._(...)`, the variable holding
+  // the @swc/helpers module `@swc/helpers/_/_async_to_generator`.
+  // The helpers share one scope, as in @swc/helpers (`_overload_yield` is one class for all).
+  const swcImports = [...swcModules].filter((word) => has(swc, word) && !COMMON_NAMES.has(word));
+  if (swcImports.length > 0) {
+    for (const word of swcImports) imported.add(word);
+    const all = swcImports.map((word) => `${word}: ${word}`).join(', ');
+    bindings.push(`var __proclet_swc = (function () {\n${declarations(swcImports.map((word) => [swc, word])).join('\n')}\nreturn { ${all} };\n})();`);
+    bindings.push(...swcImports.map((word) => `var ${word} = { _: __proclet_swc.${word} };`));
+  }
+
   for (const word of candidates) {
     if (imported.has(word)) continue;
     if (/^_this\d*$/.test(word)) {
@@ -283,12 +314,15 @@ function preludeFor({ words, imports, tslibModules }) {
       bindings.push(`var ${word};`);
 
     } else if (word.startsWith('__')) {
-      if (has(tslib, word)) roots.push([tslib, word]);
+      if (has(esbuild, word) && (byEsbuild || !has(tslib, word))) roots.push([esbuild, word]);
+      else if (has(tslib, word)) roots.push([tslib, word]);
     } else if (word.startsWith('_')) {
       const name = babelName(word);
       if (name) {
         roots.push([babel, name]);
         if (name !== word) bindings.push(`var ${word} = ${name};`);
+      } else if (swcName(word)) {
+        roots.push([swc, word]);
       }
     } else if (word === 'regeneratorRuntime') {
       // The global that Babel before 7.18 expected (regenerator-runtime/runtime).
@@ -298,17 +332,20 @@ function preludeFor({ words, imports, tslibModules }) {
   }
   // tsc --importHelpers: `tslib_1.__awaiter(...)`, tslib being a variable of the parent's file.
   if (tslibModules.size > 0) {
-    const members = [...words].filter((w) => w.startsWith('__') && has(tslib, w));
+    const members = [...words].filter((w) => w.startsWith('__') && has(tslib, w) && !(byEsbuild && has(esbuild, w)));
     for (const name of tslibModules) bindings.push(`var ${name} = { ${members.map((m) => `${m}: ${m}`).join(', ')} };`);
   }
   return declarations(roots).concat(bindings);
 }
 
 /**
- * Makes a function's source ready to ship: `shipped` is what index.js's functionSource made of
- * `fn` ({ source, method }). Returns { source, method, original } where `original` is the
- * function's own code without what proclet added (what closure explanations look in). The
- * source is unchanged unless it needs something.
+ * Makes a function's source ready to ship: `shipped` is what function.js's functionSource made of
+ * `fn` ({ source, method }). Returns { source, method, original, prelude? } where `original` is
+ * the function's own code (what closure explanations look in) and `prelude`, when the source
+ * needs helpers or bindings, is `{ code, names }`: declarations to evaluate with `this` = the
+ * context, and the names they declare, which the function gets as parameters. The source is
+ * unchanged unless it needs something (then only `this` where a compiler wrote something else,
+ * padded to the same length).
  */
 function prepare(fn, shipped, what) {
   let source = shipped.source;
@@ -337,7 +374,7 @@ function prepare(fn, shipped, what) {
   const own = source;
 
   // The second look at the text: no helper's name and no `void 0` anywhere means nothing to do.
-  if (!unwrapped && !source.includes('void 0') && !(source.match(WORD) || []).some(mayNeedPrelude)) return asWritten;
+  if (!unwrapped && !source.includes('void 0') && !/\bexports\b/.test(source) && !(source.match(WORD) || []).some(mayNeedPrelude)) return asWritten;
 
   const parsed = syntax.parseFunction(source, method);
   let body = source;
@@ -349,33 +386,34 @@ function prepare(fn, shipped, what) {
     // ranges before stay where they are). An arrow function's own `this` only when it is the
     // function itself that is shipped, not the generator of a Babel wrapper.
     const arrow = !unwrapped && parsed.root.type === 'ArrowFunctionExpression';
-    for (const [start, end] of syntax.voidThis(parsed, arrow).sort((a, b) => b[0] - a[0])) {
-      body = `${body.slice(0, start)}this${body.slice(end)}`;
+    const replacements = syntax.voidThis(parsed, arrow).map(([start, end]) => [start, end, 'this']);
+    const swcArrow = !unwrapped && syntax.swcAsyncArrow(parsed);
+    if (swcArrow) replacements.push([...swcArrow, '.call(this)']);
+    // A shorter replacement is padded with spaces: what follows stays in its column.
+    for (const [start, end, text] of replacements.sort((a, b) => b[0] - a[0])) {
+      body = `${body.slice(0, start)}${text.padEnd(end - start)}${body.slice(end)}`;
     }
     scan = syntax.names(parsed.tokens);
+    scan.exportsAsThis = arrow && syntax.exportsAsThis(parsed);
   } else {
     // Syntax that acorn cannot read (newer than it): shipped as written, with only what proclet
     // itself put in it.
-    scan = { words: new Set(unwrapped ? ['_asyncToGenerator'] : []), imports: [], tslibModules: new Set() };
+    scan = { words: new Set(unwrapped ? ['_asyncToGenerator'] : []), imports: [], tslibModules: new Set(), swcModules: new Set(), esbuildShapes: false };
   }
 
-  const prelude = preludeFor(scan);
-  if (prelude.length === 0 && body === source && !unwrapped) return { source, method, original: own };
-  if (prelude.length === 0 && !method) return { source: body, method, original: own };
-
-  // Evaluated where the plain source would be (with `this` = the context), the arrow function
-  // below returns the function itself with its helpers in scope.
-  const result = method
-    ? `const __proclet_object = ({\n${body}\n});\n` +
-      'const __proclet_property = Object.getOwnPropertyDescriptor(__proclet_object, Reflect.ownKeys(__proclet_object)[0]);\n' +
-      'return __proclet_property.value || __proclet_property.get || __proclet_property.set;'
-    : `return (\n${body}\n);`;
-  return { source: `(() => {\n${prelude.join('\n')}\n${result}\n})()`, method: false, original: own };
+  const declarations = preludeFor(scan);
+  if (scan.exportsAsThis) declarations.push('var exports = this;');
+  if (declarations.length === 0) return { source: body, method, original: own };
+  // The helpers and bindings are compiled in the child apart from the function (with `this` =
+  // the context), and reach it as parameters: the function's own text stays where it was
+  // written, line for line (lib/source/location.js).
+  const code = declarations.join('\n');
+  return { source: body, method, original: own, prelude: { code, names: syntax.declaredNames(code) } };
 }
 
 /** The refusal of a generator function as a compiler rewrote it (`helper` gives the compiler away). */
-function compiledGeneratorError(what, fn, { async, helper }) {
-  const compiler = helper.startsWith('__') ? 'TypeScript' : 'Babel';
+function compiledGeneratorError(what, fn, { async, helper, tool }) {
+  const compiler = tool || (helper.startsWith('__') ? 'TypeScript' : 'Babel');
   const kind = async ? 'an async generator function' : 'a generator function';
   return errors.generatorFunction(what, `${kind} (${fn.name || 'anonymous'}) as ${compiler} compiles it (${helper})`);
 }
@@ -406,21 +444,46 @@ function sourceHint(source) {
 
 const NEWER_TARGET = "compile for a newer target (Babel targets { node: 'current' }, TypeScript target ES2018 or later)";
 
-// Names that compilers create in the parent's file and a shipped function can refer to.
+// Names that compilers create in the parent's file and a shipped function can refer to. The hint
+// names the tool only where the name gives it away; a name several tools (or people) use gets
+// none.
 function compilerHint(name) {
+  const notYours = (tool, what) => ` \`${name}\` was not written by you: ${tool} ${what}`;
   if (/^_excluded\d*$/.test(name)) {
     return (
-      ` \`${name}\` was not written by you: Babel moved the keys of an object rest pattern (const { a, ...rest } = object) ` +
+      notYours('Babel', 'moved the keys of an object rest pattern (const { a, ...rest } = object) ') +
       `out of the function to the top of the parent's file. ${capitalize(NEWER_TARGET)}, or copy the object and delete the keys instead.`
     );
   }
   if (/^_templateObject\d*$/.test(name)) {
     return (
-      ` \`${name}\` was not written by you: Babel moved the strings of a tagged template out of the function to the top of the parent's file. ` +
+      notYours('Babel', "moved the strings of a tagged template out of the function to the top of the parent's file. ") +
       `${capitalize(NEWER_TARGET)}, or call the tag function directly.`
     );
   }
-  if (/^_/.test(name)) {
+  if (/^import_[\w$]+$/.test(name)) {
+    return notYours('esbuild (which tsx runs)', "made it of an `import` at the top of the parent's file. require() or import() the module inside the function.");
+  }
+  if (/^[A-Za-z$][\w$]*_\d+$/.test(name) && !/^templateObject_/.test(name)) {
+    return (
+      ` If you did not write \`${name}\` yourself, it is how TypeScript (tsc) names a module that the parent's file imports ` +
+      '(import x from "x" becomes x_1 in CommonJS output): require() or import() the module inside the function.'
+    );
+  }
+  const { babel, tslib, esbuild, swc } = helpers();
+  const tools = [
+    [esbuild, 'esbuild (which tsx runs)'],
+    [tslib, 'TypeScript (tsc)'],
+    [babel, 'Babel'],
+    [swc, 'SWC'],
+  ].filter(([table]) => has(table, name) && !COMMON_NAMES.has(name));
+  if (tools.length === 1) {
+    return (
+      notYours(tools[0][1], `puts a helper of that name at the top of the parent's file, and proclet ships it only with a function it can read `) +
+      '(this one has syntax that its parser, acorn, does not know): keep that syntax out of the function, or compile it for an older target.'
+    );
+  }
+  if (/^_(?!_)/.test(name)) {
     return (
       ` If you did not write \`${name}\` yourself, a compiler (Babel, TypeScript) or another tool added it to the parent's file: ` +
       `${NEWER_TARGET} so that the function needs nothing from that file.`

@@ -68,26 +68,41 @@ const isDot = (token) => token !== undefined && (token.type === acorn.tokTypes.d
  * - `words`: every identifier token (variables, and property names too, as in `tslib_1.__awaiter`);
  * - `imports`: `[variable, member]` for `_x.default` and `_x.default.member` (`member` undefined
  *   for the first), a variable of the parent's file that holds an @babel/runtime module;
- * - `tslibModules`: `tslib` or `tslib_1` before a `.` (tsc --importHelpers).
+ * - `tslibModules`: `tslib` or `tslib_1` before a `.` (tsc --importHelpers);
+ * - `swcModules`: `_x` in `_x._(...)`, a variable of the parent's file that holds an @swc/helpers
+ *   module (SWC's externalHelpers, CommonJS output);
+ * - `esbuildShapes`: whether esbuild's `new __await(...)` or `__asyncGenerator(this, null, ...)`
+ *   occurs (helper names that tslib has too).
  */
 function names(tokens) {
   const words = new Set();
   const imports = [];
   const tslibModules = new Set();
+  const swcModules = new Set();
+  let esbuildShapes = false;
+  const tt = acorn.tokTypes;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
     if (!isName(token)) continue;
     words.add(token.value);
     const variable = !isDot(tokens[i - 1]);
+    // esbuild's `new __await(x)` and `__asyncGenerator(this, null, ...)`; tslib calls `__await(x)`
+    // and passes `arguments`.
+    if (variable && token.value === '__await' && tokens[i - 1] && tokens[i - 1].type === tt._new) esbuildShapes = true;
+    if (variable && token.value === '__asyncGenerator' && tokens[i + 3] && tokens[i + 3].type === tt.comma && tokens[i + 4] && tokens[i + 4].type === tt._null) {
+      esbuildShapes = true;
+    }
     if (!variable || !isDot(tokens[i + 1])) continue;
-    if (token.value.startsWith('_') && tokens[i + 2] && tokens[i + 2].value === 'default') {
+    if (token.value.startsWith('_') && tokens[i + 2] && tokens[i + 2].value === '_' && tokens[i + 3] && tokens[i + 3].type === tt.parenL) {
+      swcModules.add(token.value);
+    } else if (token.value.startsWith('_') && tokens[i + 2] && tokens[i + 2].value === 'default') {
       const member = isDot(tokens[i + 3]) && tokens[i + 4] ? tokens[i + 4].value : undefined;
       imports.push([token.value, typeof member === 'string' ? member : undefined]);
     } else if (/^tslib(?:_\d+)?$/.test(token.value)) {
       tslibModules.add(token.value);
     }
   }
-  return { words, imports, tslibModules };
+  return { words, imports, tslibModules, swcModules, esbuildShapes };
 }
 
 /** The name a call's callee ends in: `f` for `f(...)`, `a.f(...)` and `(0, a.f)(...)`. */
@@ -107,6 +122,8 @@ function isVoidZero(node, text) {
  * Where a compiler wrote `void 0` for `this`, as [start, end] ranges of the source:
  * - the first argument of `__awaiter(void 0, ...)` (tsc, for an async arrow function at the top
  *   level of a module; also inside the functions tsc makes of nested arrows for ES5);
+ * - with `arrow`, SWC's `_async_to_generator(function* () {...}).call(void 0)` in the arrow's own
+ *   scope;
  * - with `arrow`, an object `(void 0).x`, `(void 0)[x]`, `(void 0)?.x` that means the arrow's own
  *   `this` (Babel's CommonJS transform, at the top level of a module): not inside a function,
  *   class field or static block of the arrow, where `this` is another value and Babel leaves it
@@ -115,8 +132,13 @@ function isVoidZero(node, text) {
 function voidThis({ root, offset, text }, arrow) {
   const ranges = [];
   walk.ancestor(root, {
-    CallExpression(node) {
+    CallExpression(node, _, ancestors) {
       if (node.arguments.length > 1 && isVoidZero(node.arguments[0], text) && calleeName(node.callee) === '__awaiter') {
+        ranges.push([node.arguments[0].start - offset, node.arguments[0].end - offset]);
+      }
+      // SWC, for an async arrow function at the top level of a CommonJS module:
+      // `_async_to_generator(function* () {...}).call(void 0)`.
+      if (arrow && node.arguments.length === 1 && isVoidZero(node.arguments[0], text) && isSwcAsyncCall(node.callee) && ownThis(ancestors)) {
         ranges.push([node.arguments[0].start - offset, node.arguments[0].end - offset]);
       }
     },
@@ -125,6 +147,65 @@ function voidThis({ root, offset, text }, arrow) {
     },
   });
   return ranges;
+}
+
+/**
+ * SWC's async arrow function at the top level of a module, `() => _async_to_generator(function* () {...})()`:
+ * the generator is called without `this` (a module's `this` is undefined). Returns the range of
+ * that `()` (to become `.call(this)`, the arrow's `this`, the context), or undefined.
+ */
+function swcAsyncArrow({ root, offset }) {
+  if (root.type !== 'ArrowFunctionExpression' || !root.expression) return undefined;
+  const call = root.body;
+  if (call.type !== 'CallExpression' || call.arguments.length !== 0 || call.callee.type !== 'CallExpression') return undefined;
+  if (!isSwcAsync(call.callee)) return undefined;
+  return [call.callee.end - offset, call.end - offset];
+}
+
+/** `_async_to_generator(function* () {...})`, the helper inline or from @swc/helpers (`_async_to_generator._`). */
+function isSwcAsync(node) {
+  if (node.type !== 'CallExpression' || node.arguments.length !== 1 || node.arguments[0].type !== 'FunctionExpression' || !node.arguments[0].generator) return false;
+  let callee = node.callee;
+  while (callee.type === 'SequenceExpression') callee = callee.expressions[callee.expressions.length - 1];
+  const named = (n) => n.type === 'Identifier' && /^_async_to_generator\d*$/.test(n.name);
+  return named(callee) || (callee.type === 'MemberExpression' && !callee.computed && callee.property.name === '_' && named(callee.object));
+}
+
+/** `<isSwcAsync>.call` */
+function isSwcAsyncCall(node) {
+  return node.type === 'MemberExpression' && !node.computed && node.property.name === 'call' && isSwcAsync(node.object);
+}
+
+/**
+ * Whether the arrow function `root` uses `exports` as a variable it does not declare: esbuild (and
+ * so tsx) writes `exports` for `this` at the top level of a CommonJS module, as Node defines it
+ * there. The child has no `exports`: in such an arrow it can only be that `this`.
+ */
+function exportsAsThis({ root }) {
+  if (root.type !== 'ArrowFunctionExpression') return false;
+  let used = false;
+  walk.ancestor(root, {
+    Identifier(node, _, ancestors) {
+      const parent = ancestors[ancestors.length - 2];
+      // `{ exports }` is the user's own: esbuild writes no shorthand for `this`.
+      if (node.name === 'exports' && !(parent && parent.type === 'Property' && parent.shorthand)) used = true;
+    },
+  });
+  return used && !declares(root, 'exports');
+}
+
+/** Whether a function declares `name` anywhere in it (a parameter, variable, function or class, or a catch binding). */
+function declares(root, name) {
+  let found = false;
+  const visit = (node) => {
+    if (node.name === name) found = true;
+  };
+  walk.simple(root, { VariablePattern: visit });
+  walk.full(root, (node) => {
+    if ((node.type === 'FunctionDeclaration' || node.type === 'ClassDeclaration' || node.type === 'FunctionExpression' || node.type === 'ClassExpression') && node.id && node.id.name === name) found = true;
+    if (node.params) for (const param of node.params) if (param.type === 'Identifier' && param.name === name) found = true;
+  });
+  return found;
 }
 
 /** Whether `this` at the end of `ancestors` (root first) is the root arrow function's. */
@@ -222,7 +303,11 @@ function asyncInitializer(source) {
  * its variables and returns what the helper makes of its body:
  * - TypeScript (target ES5, or before ES2018 for async generators):
  *   `return __generator(this, function (_a) {...})`, `return __asyncGenerator(this, arguments, function* () {...})`;
- * - Babel, for an async generator method: `return _wrapAsyncGenerator(function* () {...})()`.
+ * - Babel, for an async generator method: `return _wrapAsyncGenerator(function* () {...})()`;
+ * - SWC: `return _ts_generator(this, function (_state) {...})` (ES5),
+ *   `return _wrap_async_generator(function () {...}).call(this)`;
+ * - esbuild: `return __asyncGenerator(this, null, function* () {...})`.
+ * `tool` names the compiler.
  * Undefined for anything else.
  */
 function compiledGenerator({ root }) {
@@ -234,16 +319,31 @@ function compiledGenerator({ root }) {
   const { callee, arguments: args } = last.argument;
   const isFunction = (node) => node !== undefined && node.type === 'FunctionExpression';
   if (args.length === 0 && callee.type === 'CallExpression') {
-    const wrapped = callee.arguments.length === 1 && isGeneratorExpression(callee.arguments[0]);
-    return wrapped && isHelperReference(callee.callee, /^_wrapAsyncGenerator\d*$/) ? { async: true, helper: '_wrapAsyncGenerator' } : undefined;
+    if (callee.arguments.length !== 1 || !isGeneratorExpression(callee.arguments[0])) return undefined;
+    return isHelperReference(callee.callee, /^_wrapAsyncGenerator\d*$/) ? { async: true, helper: '_wrapAsyncGenerator', tool: 'Babel' } : undefined;
   }
   if (!args[0] || args[0].type !== 'ThisExpression') return undefined;
+  // SWC: `return _wrap_async_generator(function () {...}).call(this)`.
+  if (args.length === 1 && callee.type === 'MemberExpression' && !callee.computed && callee.property.name === 'call' && callee.object.type === 'CallExpression') {
+    const wrap = callee.object;
+    const wrapped = wrap.arguments.length === 1 && isFunction(wrap.arguments[0]);
+    return wrapped && isSwcHelper(wrap.callee, '_wrap_async_generator') ? { async: true, helper: '_wrap_async_generator', tool: 'SWC' } : undefined;
+  }
   const name = calleeName(callee);
-  if (name === '__generator' && isFunction(args[1])) return { async: false, helper: name };
-  if (name === '__asyncGenerator' && args[1] && args[1].type === 'Identifier' && args[1].name === 'arguments' && isFunction(args[2])) {
-    return { async: true, helper: name };
+  if (name === '__generator' && isFunction(args[1])) return { async: false, helper: name, tool: 'TypeScript' };
+  if (isSwcHelper(callee, '_ts_generator') && isFunction(args[1])) return { async: false, helper: '_ts_generator', tool: 'SWC' };
+  if (name === '__asyncGenerator' && args[1] && isFunction(args[2])) {
+    if (args[1].type === 'Identifier' && args[1].name === 'arguments') return { async: true, helper: name, tool: 'TypeScript' };
+    if (args[1].type === 'Literal' && args[1].value === null) return { async: true, helper: name, tool: 'esbuild' };
   }
   return undefined;
+}
+
+/** SWC's helper `name`, inline (`name`) or from @swc/helpers (`name._`, `(0, name._)`). */
+function isSwcHelper(node, name) {
+  while (node.type === 'SequenceExpression') node = node.expressions[node.expressions.length - 1];
+  if (node.type === 'Identifier') return node.name === name;
+  return node.type === 'MemberExpression' && !node.computed && node.property.name === '_' && node.object.type === 'Identifier' && node.object.name === name;
 }
 
 // ---- explanations -------------------------------------------------------------------------
@@ -288,10 +388,42 @@ function placeBoundSyntax(source) {
   return found;
 }
 
+/**
+ * How far into a function's source V8 places the function ([[FunctionLocation]]): 0 for an
+ * arrow function, the `(` of the parameters for any other; undefined if acorn cannot read it.
+ */
+function locationOffset(source, method) {
+  const parsed = parseFunction(source, method);
+  if (!parsed) return undefined;
+  const { root, tokens, offset } = parsed;
+  if (root.type === 'ArrowFunctionExpression') return root.start - offset;
+  // A method's function starts at its parameters; a function expression's at `function` or `async`.
+  if (method) return root.start - offset;
+  const after = root.id ? root.id.end : root.start;
+  const paren = tokens.find((token) => token.start >= after && token.type === acorn.tokTypes.parenL);
+  return paren ? paren.start - offset : undefined;
+}
+
+/** The names that the top-level declarations of the script `code` declare (a prelude of helpers). */
+function declaredNames(code) {
+  load();
+  const names = new Set();
+  const program = acorn.parse(code, OPTIONS);
+  for (const node of program.body) {
+    if (node.type === 'FunctionDeclaration' || node.type === 'ClassDeclaration') names.add(node.id.name);
+    else if (node.type === 'VariableDeclaration') for (const d of node.declarations) if (d.id.type === 'Identifier') names.add(d.id.name);
+  }
+  return [...names];
+}
+
 module.exports = {
+  declaredNames,
+  locationOffset,
   parseFunction,
   names,
   voidThis,
+  swcAsyncArrow,
+  exportsAsThis,
   asyncInitializer,
   compiledGenerator,
   usesIdentifier,

@@ -5,9 +5,10 @@
 //! - `payloads[i]`: the frame's payload as its kind's encoding says (a string for UTF-8 kinds:
 //!   Latin-1, a plain copy, when it is ASCII; a Buffer for byte kinds), the protocol error's or
 //!   cut-off frame's description, or `undefined`.
+//!   `Stdout`/`Stderr` carry the bytes as a Buffer.
 //! - `ints`: two per `Exit`, in order: the code (or -1) and the signal number (or 0).
 
-use super::Event;
+use super::{Event, OutputStream};
 use crate::protocol::{ChannelEvent, Encoding, Frame, ProtocolError};
 
 /// What becomes one entry of `payloads`.
@@ -60,6 +61,14 @@ impl Batch {
           batch.push(ChannelEvent::ProtocolError as u32, text(message))
         }
         Event::CutOff(message) => batch.push(ChannelEvent::CutOff as u32, text(message)),
+        // Not part of the protocol: a violation on the channel does not make output less true.
+        Event::Output(stream, bytes) => {
+          let kind = match stream {
+            OutputStream::Stdout => ChannelEvent::Stdout,
+            OutputStream::Stderr => ChannelEvent::Stderr,
+          };
+          batch.push(kind as u32, Payload::Bytes(bytes));
+        }
         Event::Exit(status) => {
           batch.push(ChannelEvent::Exit as u32, Payload::None);
           batch.ints.push(status.code.unwrap_or(-1));
@@ -120,6 +129,31 @@ mod tests {
     assert!(matches!(batch.payloads[0], Payload::None));
     assert!(matches!(&batch.payloads[1], Payload::Utf8(b) if b == "h\u{e9}".as_bytes()));
     assert_eq!(batch.ints, vec![3, 0]);
+  }
+
+  #[test]
+  fn output_becomes_buffers_and_survives_a_violation() {
+    let (batch, violation) = Batch::from_events(vec![
+      Event::Output(OutputStream::Stdout, b"out".to_vec()),
+      frame(FrameKind::Message, b"\xff"),
+      Event::Output(OutputStream::Stderr, b"err".to_vec()),
+      Event::Exit(ExitStatus {
+        code: Some(0),
+        signal: None,
+      }),
+    ]);
+    assert_eq!(violation, Some(ProtocolError::InvalidUtf8));
+    assert_eq!(
+      batch.kinds,
+      vec![
+        ChannelEvent::Stdout as u32,
+        ChannelEvent::ProtocolError as u32,
+        ChannelEvent::Stderr as u32,
+        ChannelEvent::Exit as u32
+      ]
+    );
+    assert!(matches!(&batch.payloads[0], Payload::Bytes(b) if b == b"out"));
+    assert!(matches!(&batch.payloads[2], Payload::Bytes(b) if b == b"err"));
   }
 
   #[test]

@@ -226,12 +226,9 @@ mod tests {
   fn run_shell(script: &str) -> Connection {
     let (parent, child) = UnixStream::pair().unwrap();
     let args = vec!["-c".to_string(), script.to_string()];
-    let pid = spawn_child(SpawnRequest {
-      program: "sh",
-      args: &args,
-      channel: child.into(),
-    })
-    .unwrap();
+    let pid = spawn_child(SpawnRequest::new("sh", &args, child.into()))
+      .unwrap()
+      .pid;
     Connection::new(Arc::new(ChildProcess::new(pid)), parent).unwrap()
   }
 

@@ -1,5 +1,6 @@
 //! What a session reports to JS, in order.
 
+use super::OutputStream;
 use crate::process::ExitStatus;
 use crate::protocol::Frame;
 
@@ -16,6 +17,8 @@ pub enum Event {
   /// The stream ended inside a frame (the child exited, or was killed, while writing it); not a
   /// kill by proclet. Says how much arrived. Comes right before `Exit`.
   CutOff(String),
+  /// Bytes the child wrote to its stdout or stderr pipe (`stdio: 'pipe'`), in order per pipe.
+  Output(OutputStream, Vec<u8>),
   /// The child exited; always the last event.
   Exit(ExitStatus),
 }

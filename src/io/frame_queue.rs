@@ -57,6 +57,28 @@ impl FrameQueue {
     Ok(())
   }
 
+  /// Queues one frame whose payload is `parts`, one after the other: small parts are appended
+  /// to the coalescing buffer, large ones moved in as their own buffers (a PACKED frame whose
+  /// binary sections and long strings napi copied out of V8 once, straight from the values).
+  /// Refuses payloads over the protocol's maximum, leaving the queue as it was.
+  pub fn push_parts(&mut self, kind: FrameKind, parts: Vec<Vec<u8>>) -> Result<(), ProtocolError> {
+    let length: usize = parts.iter().map(Vec::len).sum();
+    if length > MAX_PAYLOAD {
+      return Err(ProtocolError::TooLarge { length });
+    }
+    self.len += HEADER_LEN + length;
+    encode_header(kind, length, self.tail_mut(HEADER_LEN));
+    for part in parts {
+      if part.len() >= OWN_CHUNK {
+        self.chunks.push_back(part);
+        self.tail_open = false;
+      } else if !part.is_empty() {
+        self.tail_mut(part.len()).extend_from_slice(&part);
+      }
+    }
+    Ok(())
+  }
+
   /// The coalescing buffer at the tail, opening a new one if needed.
   fn tail_mut(&mut self, additional: usize) -> &mut Vec<u8> {
     let reuse = self.tail_open && self.chunks.back().is_some_and(|c| c.len() < COALESCE_LIMIT);
@@ -173,6 +195,30 @@ mod tests {
       assert_eq!(got, payloads, "step {step}");
       assert_eq!(queue.len(), 0);
     }
+  }
+
+  #[test]
+  fn a_frame_in_parts_is_one_frame_on_the_wire() {
+    let mut queue = FrameQueue::default();
+    queue.push(FrameKind::Message, b"1".to_vec()).unwrap();
+    let big = vec![b'b'; OWN_CHUNK];
+    let address = big.as_ptr();
+    let parts = vec![b"head".to_vec(), Vec::new(), big, b"tail".to_vec()];
+    queue.push_parts(FrameKind::Packed, parts).unwrap();
+    assert!(
+      queue.chunks.iter().any(|c| c.as_ptr() == address),
+      "moved, not copied"
+    );
+    let bytes = drain_in_steps(&mut queue, 4096);
+    let mut decoder = FrameDecoder::new(FrameKind::from_child);
+    let mut frames = Vec::new();
+    decoder.feed(&bytes, &mut frames).unwrap();
+    assert_eq!(frames.len(), 2);
+    assert_eq!(frames[1].kind, FrameKind::Packed);
+    let mut expected = b"head".to_vec();
+    expected.extend(vec![b'b'; OWN_CHUNK]);
+    expected.extend_from_slice(b"tail");
+    assert_eq!(frames[1].payload, expected);
   }
 
   #[test]

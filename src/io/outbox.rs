@@ -71,13 +71,26 @@ impl Outbox {
     payload: Vec<u8>,
     now: Instant,
   ) -> Result<Queued, SendError> {
+    self.enqueue_parts(kind, vec![payload], now)
+  }
+
+  /// Queues one frame whose payload is `parts` concatenated (`FrameQueue::push_parts`).
+  pub fn enqueue_parts(
+    &mut self,
+    kind: FrameKind,
+    parts: Vec<Vec<u8>>,
+    now: Instant,
+  ) -> Result<Queued, SendError> {
     if self.closed {
       return Err(SendError::Closed);
     }
-    self
-      .queue
-      .push(kind, payload)
-      .map_err(SendError::TooLarge)?;
+    let pushed = if parts.len() == 1 {
+      let payload = parts.into_iter().next().expect("one part");
+      self.queue.push(kind, payload)
+    } else {
+      self.queue.push_parts(kind, parts)
+    };
+    pushed.map_err(SendError::TooLarge)?;
     let below_high_water = self.queue.len() < HIGH_WATER_MARK;
     if !below_high_water {
       self.need_drain = true;

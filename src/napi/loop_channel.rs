@@ -18,7 +18,7 @@ use super::batch::Batch;
 use super::raw::{self, JsCallback, Poll, Teardown};
 use super::router::Router;
 use crate::io::route::routable;
-use crate::io::{Connection, Event, Outbox, Target, READ_BUDGET};
+use crate::io::{Connection, Event, Outbox, OutputPipe, Target, READ_BUDGET};
 use crate::process::ExitStatus;
 use crate::protocol::{FrameKind, ProtocolError, HIGH_WATER_MARK};
 use crate::script::cache::CacheLease;
@@ -55,6 +55,25 @@ pub struct LoopChannel {
   /// Peers' frames filled this channel's queue past the high-water mark: its senders wait until
   /// it is below again.
   peer_full: Cell<bool>,
+  /// The child's stdout and stderr pipes (`stdio: 'pipe'`), each watched by its own poll handle.
+  /// Their descriptors close when the channel is dropped, after every handle has closed.
+  outputs: RefCell<Vec<Output>>,
+}
+
+/// One output pipe and its watcher.
+struct Output {
+  pipe: OutputPipe,
+  poll: Option<Poll>,
+  /// JS's stream for it is full: stop reading, so the child's writes wait in the pipe.
+  paused: bool,
+  watching: bool,
+}
+
+/// What an output pipe's poll handle carries: the channel (one strong reference, released by
+/// the close callback) and which pipe.
+struct OutputWatch {
+  channel: Rc<LoopChannel>,
+  index: usize,
 }
 
 impl LoopChannel {
@@ -74,6 +93,7 @@ impl LoopChannel {
       route_next: Cell::new(None),
       peer_blocked: Cell::new(false),
       peer_full: Cell::new(false),
+      outputs: RefCell::new(Vec::new()),
     })
   }
 
@@ -223,6 +243,72 @@ impl LoopChannel {
     }
   }
 
+  /// Starts watching the child's output pipes (stdout first, then stderr: their index is their
+  /// position in `pipes`).
+  ///
+  /// # Safety
+  /// As [`LoopChannel::watch`].
+  pub unsafe fn watch_outputs(
+    self: &Rc<Self>,
+    event_loop: *mut c_void,
+    pipes: Vec<OutputPipe>,
+  ) -> Result<(), c_int> {
+    for pipe in pipes {
+      let index = self.outputs.borrow().len();
+      let data = Box::into_raw(Box::new(OutputWatch {
+        channel: self.clone(),
+        index,
+      }));
+      // SAFETY: forwarded; the pipe's descriptor stays open until the channel is dropped, which
+      // is after the handle has closed (the handle holds a reference to the channel).
+      let poll = match unsafe { Poll::new(event_loop, pipe.fd(), data as *const c_void) } {
+        Ok(poll) => poll,
+        Err(code) => {
+          // SAFETY: the handle was not created, so its data is still ours.
+          drop(unsafe { Box::from_raw(data) });
+          return Err(code);
+        }
+      };
+      poll.watch(raw::READABLE, on_output_poll);
+      self.outputs.borrow_mut().push(Output {
+        pipe,
+        poll: Some(poll),
+        paused: false,
+        watching: true,
+      });
+    }
+    Ok(())
+  }
+
+  /// From JS: stop (or resume) reading one output pipe (0 stdout, 1 stderr).
+  pub fn set_output_paused(&self, index: usize, paused: bool) {
+    if let Some(output) = self.outputs.borrow_mut().get_mut(index) {
+      output.paused = paused;
+      output.rewatch();
+    }
+  }
+
+  /// An output pipe's poll callback: read what arrived and hand it to JS.
+  fn on_output(&self, index: usize) {
+    let event = {
+      let mut outputs = self.outputs.borrow_mut();
+      let Some(output) = outputs.get_mut(index) else {
+        return;
+      };
+      if output.paused {
+        return;
+      }
+      let bytes = output.pipe.read_available(READ_BUDGET);
+      if output.pipe.is_ended() {
+        output.close();
+      }
+      (!bytes.is_empty()).then_some(Event::Output(output.pipe.stream, bytes))
+    };
+    if let Some(event) = event {
+      self.deliver(vec![event]);
+    }
+  }
+
   /// Starts watching the socket on `event_loop`. The handle holds one reference to the channel,
   /// released by its close callback.
   ///
@@ -338,6 +424,14 @@ impl LoopChannel {
     // What the child sent its peers before it ended still goes to them.
     self.route_or_fail(&mut events);
     self.leave_peers();
+    // Everything the child wrote to its pipes, even to one JS had paused: it is gone now.
+    for output in self.outputs.borrow_mut().iter_mut() {
+      let bytes = output.pipe.drain();
+      if !bytes.is_empty() {
+        events.push(Event::Output(output.pipe.stream, bytes));
+      }
+      output.close();
+    }
     self.outbox.borrow_mut().close();
     events.push(Event::Exit(status));
     let batch = self.convert(events);
@@ -401,6 +495,11 @@ impl LoopChannel {
       poll.close(on_close);
     }
     self.watching.set(0);
+    if let Ok(mut outputs) = self.outputs.try_borrow_mut() {
+      for output in outputs.iter_mut() {
+        output.close();
+      }
+    }
   }
 
   /// Environment teardown, or a failure while starting: end the child, stop watching. No JS.
@@ -440,6 +539,40 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) 
     events
   };
   channel.on_ready(events);
+}
+
+impl Output {
+  fn rewatch(&mut self) {
+    let wanted = !self.paused;
+    if wanted != self.watching {
+      if let Some(poll) = &self.poll {
+        poll.watch(if wanted { raw::READABLE } else { 0 }, on_output_poll);
+        self.watching = wanted;
+      }
+    }
+  }
+
+  fn close(&mut self) {
+    if let Some(poll) = self.poll.take() {
+      poll.close(on_output_close);
+    }
+    self.watching = false;
+  }
+}
+
+unsafe extern "C" fn on_output_poll(handle: *mut c_void, _status: c_int, _events: c_int) {
+  // SAFETY: the handle's data is the `OutputWatch` boxed in `watch_outputs`, freed only in
+  // `on_output_close`. An error status: the read finds out what it is.
+  let watch = unsafe { &*(Poll::data(handle) as *const OutputWatch) };
+  watch.channel.on_output(watch.index);
+}
+
+unsafe extern "C" fn on_output_close(handle: *mut c_void) {
+  // SAFETY: libuv is done with the handle; reclaim its `OutputWatch` and the memory.
+  unsafe {
+    drop(Box::from_raw(Poll::data(handle) as *mut OutputWatch));
+    Poll::free(handle);
+  }
 }
 
 unsafe extern "C" fn on_close(handle: *mut c_void) {

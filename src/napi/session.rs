@@ -9,6 +9,8 @@
 //! been delivered. The poll handle never holds the loop. A session whose child has exited holds
 //! nothing.
 
+use std::collections::HashMap;
+use std::os::fd::IntoRawFd;
 use std::os::unix::net::UnixStream;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
@@ -25,11 +27,11 @@ use super::errors::{error, ErrorCode, Result};
 use super::loop_channel::LoopChannel;
 use super::raw::{CleanupHook, JsCallback};
 use super::router::PeerRouter;
-use crate::io::{Connection, Event};
-use crate::process::{spawn_child, ChildProcess, ExitStatus, SpawnRequest};
+use crate::io::{Connection, Event, OutputPipe, OutputStream};
+use crate::process::{spawn_child, ChildProcess, ExitStatus, SpawnRequest, StdioMode};
 use crate::protocol::FrameKind;
 use crate::script::cache::MAX_UNUSED;
-use crate::script::{spare_script, worker_script, CacheDir, SourceForm};
+use crate::script::{script_runner, spare_script, worker_script, CacheDir, SourceForm};
 
 /// Reports the child's exit from the waiter thread. Not callee-handled: the dispatcher never
 /// receives an error argument.
@@ -40,14 +42,24 @@ type ExitFn = ThreadsafeFunction<ExitStatus, Unknown<'static>, BatchArgs, Status
 pub struct SessionOptions {
   /// The `node` binary (the parent's `process.execPath`).
   pub exec_path: String,
-  /// Node flags for the child (the parent's, minus debugger flags).
+  /// Node flags for the child (the parent's, minus debugger flags, or the `execArgv` option).
   pub exec_argv: Vec<String>,
   /// The worker function's source text, stored with the runtime in the SHA-512-named cache file.
-  /// Absent for a spare (warm start, `lib/warm.js`): the runtime alone, which boots, says READY
-  /// and waits; the worker's source then comes in INIT.
+  /// Absent for a script worker (the runtime loads the module the `Init` frame names) and for a
+  /// spare (warm start, `lib/warm.js`: `spare: true`), which boots, says READY and waits for INIT.
   pub source: Option<String>,
   /// The source is method shorthand (`work() {}`) rather than an expression.
   pub method: bool,
+  /// A spare runtime for warm start (`lib/warm.js`), with no `source`.
+  pub spare: Option<bool>,
+  /// `process.argv.slice(2)` in the child.
+  pub args: Vec<String>,
+  /// The child's whole environment (absent: the parent's).
+  pub env: Option<HashMap<String, String>>,
+  /// The child's working directory (absent: the parent's).
+  pub cwd: Option<String>,
+  /// `'inherit'` (absent), `'pipe'` or `'ignore'`.
+  pub stdio: Option<String>,
 }
 
 /// One child process. `new NativeSession(options, onEvents)` writes the script to the cache and
@@ -59,6 +71,8 @@ pub struct SessionOptions {
 pub struct NativeSession {
   pid: u32,
   child: Arc<ChildProcess>,
+  /// The parent's end of the child's stdin pipe, until JS takes it (`takeStdin`).
+  stdin: Option<std::os::fd::OwnedFd>,
   /// Released by `dispose()`: the socket closes with it, not whenever this object is collected.
   channel: Option<Rc<LoopChannel>>,
   exit_fn: Option<Arc<ExitFn>>,
@@ -81,8 +95,21 @@ impl NativeSession {
     };
     let script = match &options.source {
       Some(source) => worker_script(source, form),
-      None => spare_script().to_owned(),
+      None if options.spare == Some(true) => spare_script().to_owned(),
+      None => script_runner(),
     };
+    let stdio = match options.stdio.as_deref() {
+      None | Some("inherit") => StdioMode::Inherit,
+      Some("pipe") => StdioMode::Pipe,
+      Some("ignore") => StdioMode::Ignore,
+      Some(other) => {
+        return Err(error(
+          ErrorCode::Internal,
+          format!("unknown stdio mode {other:?}"),
+        ))
+      }
+    };
+    let child_env: Option<Vec<(String, String)>> = options.env.map(|env| env.into_iter().collect());
     let cache = CacheDir::open(&CacheDir::default_path())
       .map_err(|e| error(ErrorCode::Cache, e.to_string()))?;
     cache.sweep_if_due(MAX_UNUSED);
@@ -100,20 +127,31 @@ impl NativeSession {
         format!("could not create the channel: {e}"),
       )
     })?;
-    // argv is [node, ...execArgv, script]: the child's setup arrives in the Init frame.
+    // argv is [node, ...execArgv, script, ...args]: the child's setup arrives in the Init
+    // frame, so process.argv.slice(2) is the user's `args` alone.
     let mut args = options.exec_argv;
     args.push(path.to_string_lossy().into_owned());
-    let pid = spawn_child(SpawnRequest {
-      program: &options.exec_path,
-      args: &args,
-      channel: child_end.into(),
-    })
-    .map_err(|e| {
+    args.extend(options.args);
+    let mut request = SpawnRequest::new(&options.exec_path, &args, child_end.into());
+    request.env = child_env.as_deref();
+    request.cwd = options.cwd.as_deref();
+    request.stdio = stdio;
+    let spawned = spawn_child(request).map_err(|e| {
+      let place = match &options.cwd {
+        Some(cwd) => format!(" in {cwd}"),
+        None => String::new(),
+      };
       error(
         ErrorCode::Spawn,
-        format!("could not start {}: {e}", options.exec_path),
+        format!("could not start {}{place}: {e}", options.exec_path),
       )
     })?;
+    let pid = spawned.pid;
+    let stdin = spawned.stdin;
+    let outputs = [
+      (OutputStream::Stdout, spawned.stdout),
+      (OutputStream::Stderr, spawned.stderr),
+    ];
     // From here on a failure must not leave the child behind: `Spawned` kills and reaps it
     // unless it is handed over to a session.
     let spawned = Spawned(Some(Arc::new(ChildProcess::new(pid))));
@@ -130,6 +168,23 @@ impl NativeSession {
       .map_err(|e| error(ErrorCode::Internal, e.reason))?;
     // SAFETY: the loop of this JS thread.
     unsafe { channel.watch(event_loop.cast()) }.map_err(|code| {
+      channel.abandon();
+      error(ErrorCode::Internal, format!("uv_poll_init failed ({code})"))
+    })?;
+    let mut pipes = Vec::new();
+    for (stream, fd) in outputs {
+      let Some(fd) = fd else { continue };
+      let pipe = OutputPipe::new(stream, fd).map_err(|e| {
+        channel.abandon();
+        error(
+          ErrorCode::Spawn,
+          format!("could not read the child's output: {e}"),
+        )
+      })?;
+      pipes.push(pipe);
+    }
+    // SAFETY: the loop of this JS thread.
+    unsafe { channel.watch_outputs(event_loop.cast(), pipes) }.map_err(|code| {
       channel.abandon();
       error(ErrorCode::Internal, format!("uv_poll_init failed ({code})"))
     })?;
@@ -168,6 +223,7 @@ impl NativeSession {
     let cleanup = CleanupHook::add(env.raw(), &channel);
     Ok(NativeSession {
       pid,
+      stdin,
       child: spawned.hand_over(),
       channel: Some(channel),
       exit_fn: Some(exit_fn),
@@ -180,6 +236,23 @@ impl NativeSession {
   #[napi(getter)]
   pub fn pid(&self) -> u32 {
     self.pid
+  }
+
+  /// The parent's end of the child's stdin pipe (`stdio: 'pipe'`) as a descriptor number, once:
+  /// the caller owns it from then on (`lib/session.js` wraps it in a `net.Socket`, which closes
+  /// it). `null` without a pipe, or when already taken.
+  #[napi]
+  pub fn take_stdin(&mut self) -> Option<i32> {
+    self.stdin.take().map(IntoRawFd::into_raw_fd)
+  }
+
+  /// Stops (`true`) or resumes (`false`) reading the child's stdout (`0`) or stderr (`1`) pipe:
+  /// backpressure from a stream nobody reads; the child's writes then wait.
+  #[napi]
+  pub fn set_output_paused(&self, index: u32, paused: bool) {
+    if let Some(channel) = &self.channel {
+      channel.set_output_paused(index as usize, paused);
+    }
   }
 
   /// Queues one frame for the child: `kind` is a `FrameKind` the parent sends, `payload` the
@@ -209,6 +282,33 @@ impl NativeSession {
       .outbox
       .borrow_mut()
       .enqueue(kind, bytes, Instant::now())?;
+    if queued.flush_now {
+      channel.flush();
+    }
+    Ok(queued.below_high_water)
+  }
+
+  /// Queues one frame whose payload is `parts` one after the other, as `sendFrame` does with one
+  /// payload: each part is a Buffer (its bytes) or a string whose characters are all below
+  /// U+0100 (its Latin-1 bytes), copied once, straight out of the JS value (`lib/shared/packed.js`
+  /// builds a PACKED frame this way, so that a binary value or a long string is not copied into
+  /// a frame buffer first).
+  ///
+  /// Errors: as `sendFrame`.
+  #[napi(ts_args_type = "kind: FrameKind, parts: Array<Buffer | string>")]
+  pub fn send_parts(&self, kind: FrameKind, parts: Vec<Part>) -> Result<bool> {
+    if !kind.to_child() {
+      return Err(error(
+        ErrorCode::Internal,
+        format!("frame kind {} is not sent to the child", kind.name()),
+      ));
+    }
+    let parts = parts.into_iter().map(|part| part.0).collect();
+    let channel = self.channel()?;
+    let queued = channel
+      .outbox
+      .borrow_mut()
+      .enqueue_parts(kind, parts, Instant::now())?;
     if queued.flush_now {
       channel.flush();
     }
@@ -310,6 +410,7 @@ impl NativeSession {
     self.cleanup = None;
     self.exit_fn = None;
     self.channel = None;
+    self.stdin = None;
   }
 }
 
@@ -319,6 +420,75 @@ impl NativeSession {
       .channel
       .as_ref()
       .ok_or_else(|| error(ErrorCode::Closed, "the channel is closed"))
+  }
+}
+
+/// One part of `sendParts`: the bytes of a Buffer, or the Latin-1 bytes of a string (the caller
+/// guarantees every character is below U+0100), copied out of the JS value.
+pub struct Part(Vec<u8>);
+
+impl TypeName for Part {
+  fn type_name() -> &'static str {
+    "Buffer | string"
+  }
+
+  fn value_type() -> ValueType {
+    ValueType::Unknown
+  }
+}
+
+impl FromNapiValue for Part {
+  unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+    let mut kind = 0;
+    // SAFETY: a valid env and value on the JS thread (FromNapiValue contract); every out-pointer
+    // is valid, and the Latin-1 copy writes at most `capacity` bytes into a buffer of that size.
+    unsafe {
+      check(sys::napi_typeof(env, value, &mut kind))?;
+      if kind == sys::ValueType::napi_string {
+        let mut length = 0;
+        check(sys::napi_get_value_string_latin1(
+          env,
+          value,
+          std::ptr::null_mut(),
+          0,
+          &mut length,
+        ))?;
+        let capacity = length + 1; // napi writes a terminating NUL
+        let mut bytes: Vec<u8> = Vec::with_capacity(capacity);
+        let mut written = 0;
+        check(sys::napi_get_value_string_latin1(
+          env,
+          value,
+          bytes.as_mut_ptr().cast(),
+          capacity,
+          &mut written,
+        ))?;
+        bytes.set_len(written.min(length));
+        return Ok(Part(bytes));
+      }
+      let mut data = std::ptr::null_mut();
+      let mut length = 0;
+      check(sys::napi_get_buffer_info(
+        env,
+        value,
+        &mut data,
+        &mut length,
+      ))?;
+      let bytes = if length == 0 {
+        Vec::new()
+      } else {
+        std::slice::from_raw_parts(data.cast::<u8>(), length).to_vec()
+      };
+      Ok(Part(bytes))
+    }
+  }
+}
+
+fn check(status: sys::napi_status) -> napi::Result<()> {
+  if status == sys::Status::napi_ok {
+    Ok(())
+  } else {
+    Err(napi::Error::from_status(Status::from(status)))
   }
 }
 

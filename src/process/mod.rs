@@ -4,4 +4,4 @@ pub mod child;
 pub mod spawn;
 
 pub use child::{ChildProcess, ExitStatus};
-pub use spawn::{spawn_child, SpawnRequest, CHANNEL_FD};
+pub use spawn::{spawn_child, SpawnRequest, SpawnedChild, StdioMode, CHANNEL_FD};

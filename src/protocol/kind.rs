@@ -47,6 +47,10 @@ pub enum FrameKind {
   Result = 0x09,
   /// Either direction: the caller gave up on a call (timeout, abort), as JSON `[id, thrown]`.
   Cancel = 0x0a,
+  /// Either direction: a message, event, call, result or the run() arguments as sections of
+  /// bytes: JSON beside raw binary values and long strings, or V8's structured clone
+  /// (`lib/shared/packed.js`, docs/protocol.md). Checked by the JS that decodes it.
+  Packed = 0x0b,
   /// Child to parent: the next frame (a `Message`, `Text` or `Event`) is for a peer, not for the
   /// parent: ASCII payload, a worker id (`"2"`) or `"*"` for every worker, the sender included.
   /// The parent routes the pair in Rust (`src/napi/router.rs`); JS never sees it.
@@ -87,7 +91,7 @@ impl Copy for FrameKind {}
 
 impl FrameKind {
   /// Every kind, for tables built from the numbering (the child runtime's prelude, tests).
-  pub const ALL: [FrameKind; 13] = [
+  pub const ALL: [FrameKind; 14] = [
     FrameKind::Message,
     FrameKind::Error,
     FrameKind::Handler,
@@ -98,6 +102,7 @@ impl FrameKind {
     FrameKind::Call,
     FrameKind::Result,
     FrameKind::Cancel,
+    FrameKind::Packed,
     FrameKind::To,
     FrameKind::From,
     FrameKind::Coverage,
@@ -120,6 +125,7 @@ impl FrameKind {
       FrameKind::Call => "Call",
       FrameKind::Result => "Result",
       FrameKind::Cancel => "Cancel",
+      FrameKind::Packed => "Packed",
       FrameKind::To => "To",
       FrameKind::From => "From",
       FrameKind::Coverage => "Coverage",
@@ -133,7 +139,8 @@ impl FrameKind {
       | FrameKind::Event
       | FrameKind::Call
       | FrameKind::Result
-      | FrameKind::Cancel => Direction::Both,
+      | FrameKind::Cancel
+      | FrameKind::Packed => Direction::Both,
       FrameKind::Handler | FrameKind::Init | FrameKind::From => Direction::ToChild,
       FrameKind::Error | FrameKind::Ready | FrameKind::To | FrameKind::Coverage => {
         Direction::ToParent
@@ -144,6 +151,7 @@ impl FrameKind {
   pub fn encoding(self) -> Encoding {
     match self {
       FrameKind::Ready => Encoding::Empty,
+      FrameKind::Packed => Encoding::Bytes,
       FrameKind::Message
       | FrameKind::Error
       | FrameKind::Handler
@@ -187,15 +195,22 @@ pub enum ChannelEvent {
   /// The stream ended inside a frame: the child exited (or was killed) while writing it. Not a
   /// violation proclet killed for; the payload says how much arrived. Right before `Exit`.
   CutOff = 0x104,
+  /// Bytes the child wrote to its stdout (`stdio: 'pipe'`), as a Buffer. Every byte the child
+  /// wrote comes before `Exit`.
+  Stdout = 0x105,
+  /// Bytes the child wrote to its stderr, like `Stdout`.
+  Stderr = 0x106,
 }
 
 impl ChannelEvent {
-  pub const ALL: [ChannelEvent; 5] = [
+  pub const ALL: [ChannelEvent; 7] = [
     ChannelEvent::Drain,
     ChannelEvent::ProtocolError,
     ChannelEvent::Exit,
     ChannelEvent::Written,
     ChannelEvent::CutOff,
+    ChannelEvent::Stdout,
+    ChannelEvent::Stderr,
   ];
 
   pub fn name(&self) -> &'static str {
@@ -205,6 +220,8 @@ impl ChannelEvent {
       ChannelEvent::Exit => "Exit",
       ChannelEvent::Written => "Written",
       ChannelEvent::CutOff => "CutOff",
+      ChannelEvent::Stdout => "Stdout",
+      ChannelEvent::Stderr => "Stderr",
     }
   }
 }

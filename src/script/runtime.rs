@@ -22,6 +22,9 @@ macro_rules! bundled {
 const MODULES: &[(&str, &str)] = &[
   bundled!("lib/shared/errors.js"),
   bundled!("lib/shared/thrown.js"),
+  bundled!("lib/shared/packed.js"),
+  bundled!("lib/shared/binary.js"),
+  bundled!("lib/shared/structured.js"),
   bundled!("lib/shared/codec.js"),
   bundled!("lib/shared/emitter.js"),
   bundled!("lib/shared/calls.js"),
@@ -29,6 +32,7 @@ const MODULES: &[(&str, &str)] = &[
   bundled!("runtime/reader.js"),
   bundled!("runtime/lifetime.js"),
   bundled!("runtime/coverage.js"),
+  bundled!("runtime/script.js"),
   bundled!("runtime/handlers.js"),
   bundled!("runtime/context.js"),
   bundled!("runtime/index.js"),
@@ -144,13 +148,25 @@ pub fn worker_script(source: &str, form: SourceForm) -> String {
   script
 }
 
+/// The script for a script worker (a module file the runtime loads itself, named in the `Init`
+/// frame): the runtime bundle alone, started without a factory. One cache file serves every
+/// script worker, and the user's module runs from its own file (its own stack traces and
+/// coverage).
+pub fn script_runner() -> String {
+  let runtime = runtime_bundle();
+  let mut script = String::with_capacity(runtime.len() + 40);
+  script.push_str(runtime);
+  script.push_str("__proclet_runtime.start(null, false);\n");
+  script
+}
+
 /// The script of a spare (warm start): the runtime alone. It boots, says READY and waits in the
 /// handshake; the worker's source arrives in INIT (`worker`) when a `run()` adopts it.
 pub fn spare_script() -> &'static str {
   static SCRIPT: OnceLock<String> = OnceLock::new();
   SCRIPT.get_or_init(|| {
     format!(
-      "{}__proclet_runtime.start(null, false);\n",
+      "{}__proclet_runtime.start(null, false, true);\n",
       runtime_bundle()
     )
   })
@@ -159,6 +175,13 @@ pub fn spare_script() -> &'static str {
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  #[test]
+  fn a_script_runner_has_no_factory() {
+    let script = script_runner();
+    assert!(script.starts_with(runtime_bundle()));
+    assert!(script.ends_with("__proclet_runtime.start(null, false);\n"));
+  }
 
   #[test]
   fn wraps_an_expression() {
