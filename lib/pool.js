@@ -11,7 +11,8 @@ const util = require('util');
 const { Proclet, POOL_MEMBER, SET_BEHIND } = require('./proclet');
 const { ParentChannel } = require('./parent');
 const { PeerRouter } = require('./binding');
-const codec = require('./shared/codec');
+const { Codec } = require('./shared/codec');
+const { FrameKind } = require('./shared/protocol');
 const errors = require('./shared/errors');
 const { checkCallOptions } = require('./shared/calls');
 const { checkEventName, checkListener, RESERVED_TO_CHILD } = require('./shared/emitter');
@@ -65,6 +66,8 @@ class ProcletPool {
   /** Calls waiting for a worker: `{ operation, name, args, timeout, signal, deadline, resolve, reject, timer, onAbort }`. */
   #queue = [];
   #queueHead = 0;
+  /** The workers' serialization: checks the arguments of a call that has to wait, at once. */
+  #codec;
   /** Where the next least-busy search starts (ties go round the pool). */
   #next = 0;
   #ready;
@@ -90,6 +93,7 @@ class ProcletPool {
     // A pool replaces workers that fail, unless told otherwise.
     if (procletOptions.restart === undefined) procletOptions.restart = 'on-failure';
     this.#router = new PeerRouter(this.#size);
+    this.#codec = new Codec(procletOptions.serialization === undefined ? 'json' : procletOptions.serialization);
     this.#busy = new Array(this.#size).fill(0);
     this.#outstanding = Array.from({ length: this.#size }, () => []);
     this.#up = new Array(this.#size).fill(true);
@@ -298,7 +302,7 @@ class ProcletPool {
       return promise;
     }
     // Refused now, as a call to a worker would be, not when its turn comes.
-    codec.argsToJson([0, name], args, operation);
+    this.#codec.list(FrameKind.Call, [0, name], args, operation);
     if (signal && signal.aborted) return Promise.reject(signal.reason);
     if (this.queued >= this.#maxQueue) return Promise.reject(errors.queueFull(operation, this.#maxQueue));
     this.#enqueue(entry, false);
