@@ -77,6 +77,36 @@ test("to('all').emit reaches every worker, the sender included, with the sender'
   ]);
 });
 
+test('binary values and the advanced serialization travel between peers too', async () => {
+  const p = pool(
+    function () {
+      this.on('message', function (message, from) {
+        if (from === 0) return;
+        this.send({
+          from,
+          buffer: Buffer.isBuffer(message.buffer) && message.buffer.toString(),
+          map: message.map instanceof Map && [...message.map],
+          big: typeof message.big === 'bigint' && String(message.big),
+        });
+      });
+      this.on('blob', function (bytes, from) {
+        this.send({ from, bytes: bytes instanceof Uint8Array && [...bytes] });
+      });
+      if (this.id === 1) {
+        this.to(2).send({ buffer: Buffer.from('héllo'), map: new Map([['k', 1]]), big: 2n ** 70n });
+        this.to(2).emit('blob', new Uint8Array([1, 2, 3]));
+      }
+    },
+    { size: 2, serialization: 'advanced' },
+  );
+  const got = collect(p, 2);
+  p.run();
+  expect((await got).map(([m]) => m)).toEqual([
+    { from: 1, buffer: 'héllo', map: [['k', 1]], big: String(2n ** 70n) },
+    { from: 1, bytes: [1, 2, 3] },
+  ]);
+});
+
 test('peer messages arrive complete and in order, interleaved with the parent’s own', async () => {
   const count = 20000;
   const p = pool(

@@ -44,11 +44,13 @@ impl Target {
   }
 }
 
-/// What a peer may receive: messages and named events (calls go through the parent).
+/// What a peer may receive: messages and named events, as text or packed (binary values, the
+/// structured clone); calls go through the parent. (What a packed frame carries is in its own
+/// header: the receiving runtime accepts a peer's packed frame only as a message or an event.)
 pub fn routable(kind: FrameKind) -> bool {
   matches!(
     kind,
-    FrameKind::Message | FrameKind::Text | FrameKind::Event
+    FrameKind::Message | FrameKind::Text | FrameKind::Event | FrameKind::Packed
   )
 }
 
