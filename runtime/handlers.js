@@ -32,6 +32,9 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
   // memory: the channel cannot stop being read, because the handler they wait for may be on its
   // way through it (README, Limits).
   let held = [];
+  // file -> the Module that functions of that compiled file are compiled in (compileMapped): one
+  // per file, alive as long as the child, so that Node keeps its source map.
+  const mappedModules = new Map();
 
   function hold(event, args, from) {
     held.push([event, args, from]);
@@ -226,12 +229,20 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
    * parent, with the file's source map, so that Node maps its frames to the original file (the
    * .ts), line and column whenever source maps are enabled here, as it does in the parent. The
    * module's own `exports` and `module` are shadowed: the function sees what it sees elsewhere.
+   * Node keeps the source map of a module compiled this way only while its Module object lives
+   * (its cache is a weak map keyed by the Module): the Module is kept (mappedModules) for as long
+   * as this child runs, or a garbage collection would drop the map and later frames would show
+   * the positions of the code that ran.
    */
   function compileMapped(source, open, close, names, at) {
     const file = at.file.startsWith('file:') ? fileURLToPath(at.file) : at.file;
-    const module = new Module(file, null);
-    module.filename = file;
-    module.paths = Module._nodeModulePaths(path.dirname(file));
+    let module = mappedModules.get(file);
+    if (module === undefined) {
+      module = new Module(file, null);
+      module.filename = file;
+      module.paths = Module._nodeModulePaths(path.dirname(file));
+      mappedModules.set(file, module);
+    }
     const map = Buffer.from(JSON.stringify(at.map)).toString('base64');
     const code =
       `return function (require, __filename, __dirname, module, exports${names.map((name) => `, ${name}`).join('')}) { return ${open}` +

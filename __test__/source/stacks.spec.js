@@ -63,6 +63,19 @@ test('tsx: every frame at the line and column of the .ts file', async () => {
   expect(printedFrames(result.stdout)).toEqual(expectedFrames(fs.readFileSync(typed, 'utf8'), typed));
 });
 
+test('tsx: a frame stays at the .ts line and column after a garbage collection in the child', async () => {
+  // The child compiles a .ts file's function with that file's source map; Node forgets such a map
+  // when nothing keeps the code it was compiled with, and the frame then showed the position in
+  // tsx's output (typed.ts:2:624) whenever a collection came first.
+  const collected = fixture('source', 'stacks', 'collected.ts');
+  const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const result = await runNode([tsx, collected], { cwd: root, timeoutMs: 60000 });
+  expect({ stderr: result.stderr, code: result.code }).toEqual({ stderr: '', code: 0 });
+  const lines = fs.readFileSync(collected, 'utf8').split('\n');
+  const line = lines.findIndex((l) => l.endsWith('// THROWS collected'));
+  expect(result.stdout.trim()).toBe(`at Object.<anonymous> (${collected}:${line + 1}:${lines[line].indexOf('new ') + 1})`);
+});
+
 describe('esbuild output with an inline source map', () => {
   let compiled;
   let code;
