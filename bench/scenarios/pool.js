@@ -15,7 +15,8 @@ const { once } = require('events');
 const v8 = require('v8');
 const vm = require('vm');
 
-const throughput = require('./throughput');
+// Loaded when used: it loads proclet, which the idle scenario's empty script must not.
+const throughput = () => require('./throughput');
 
 const TASK = path.join(__dirname, '..', 'pool-task.js');
 const WORKERS = 4;
@@ -72,7 +73,7 @@ exports.run = async (contender, params) => {
     case 'calls':
       return calls(contender, params.n);
     case 'peers':
-      return contender === 'proclet' ? peers(params.n) : throughput.run(contender, { n: params.n, direction: 'p2c' });
+      return contender === 'proclet' ? peers(params.n) : throughput().run(contender, { n: params.n, direction: 'p2c' });
     case 'idle':
       return idle(contender);
     default:
