@@ -50,6 +50,8 @@ export type JsonValue = string | number | boolean | null | BinaryValue | JsonVal
  *   parent's scope, which does not exist in the child.
  * - `ERR_PROCLET_BINARY_MISSING` (Error, thrown by `require('proclet')`): no native addon for
  *   this platform.
+ * - `ERR_PROCLET_QUEUE_FULL` (Error, rejects `pool.child.call`): `maxQueue` calls already wait.
+ * - `ERR_PROCLET_INVALID_PEER` (TypeError, thrown by `to(id)`): no worker with that id.
  * - `ERR_PROCLET_INTERNAL` (Error): a bug in proclet; please report it.
  */
 export type ProcletErrorCode =
@@ -77,6 +79,8 @@ export type ProcletErrorCode =
   | 'ERR_PROCLET_CHILD_KILLED'
   | 'ERR_PROCLET_CLOSURE'
   | 'ERR_PROCLET_BINARY_MISSING'
+  | 'ERR_PROCLET_QUEUE_FULL'
+  | 'ERR_PROCLET_INVALID_PEER'
   | 'ERR_PROCLET_INTERNAL';
 
 /**
@@ -463,8 +467,45 @@ export interface ChildContext<ToParent = any, ParentMethods extends object = Met
    * ```
    */
   readonly signal: AbortSignal | undefined;
-  /** This worker's id: `1` for a lone Proclet. */
+  /** This worker's id: `1` for a lone Proclet, `1..size` in a pool (kept by replacements). */
   readonly id: number;
+  /**
+   * Messages and events to another worker of the same pool, or to every worker (`'all'`, this
+   * one included). The receiving handlers get this worker's id after the event's own arguments.
+   * The parent's addon forwards them without running any JavaScript; a worker that is starting
+   * or restarting gets them, in order, once it runs.
+   * @throws TypeError (`ERR_PROCLET_INVALID_PEER`) for an id that is not `1..size` or `'all'`.
+   * @example
+   * ```ts
+   * this.to(2).emit('shard', 'key', 'value');
+   * this.to('all').send({ from: this.id });
+   * this.on('shard', (key, value, from) => console.log(`${key} from worker ${from}`));
+   * ```
+   */
+  to(target: number | 'all'): PeerChannel;
+}
+
+/** What `this.to(id | 'all')` returns in a worker. */
+export interface PeerChannel {
+  /**
+   * Sends a message to the peer's `'message'` handlers (`handler(message, from)`). False past the
+   * high-water mark of this worker's channel (still delivered).
+   * @throws TypeError (`ERR_PROCLET_INVALID_MESSAGE`) for values with no JSON form.
+   * @example
+   * ```ts
+   * this.to(1).send({ done: true });
+   * ```
+   */
+  send(message: unknown): boolean;
+  /**
+   * Fires `event` in the peer: its handlers get `...args, from`.
+   * @throws TypeError (`ERR_PROCLET_RESERVED_EVENT`) for `'message'` and `'stop'`.
+   * @example
+   * ```ts
+   * this.to('all').emit('config', { level: 2 });
+   * ```
+   */
+  emit(event: string, ...args: any[]): boolean;
 }
 
 /**
@@ -1010,3 +1051,181 @@ export type StructuredValue =
   | Set<StructuredValue>
   | StructuredValue[]
   | { [key: string]: StructuredValue };
+
+// ---- pools, peers and warm start --------------------------------------------------------------
+
+/**
+ * Options of `new ProcletPool(worker, options)`: the pool's own, and every {@link ProcletOptions},
+ * applied to each worker.
+ * @example
+ * ```ts
+ * new ProcletPool(worker, { size: 4, concurrency: 2, maxQueue: 10_000 });
+ * ```
+ */
+export interface ProcletPoolOptions extends ProcletOptions {
+  /** How many workers (ids `1..size`). Default `os.availableParallelism()`. */
+  size?: number;
+  /** Calls one worker runs at once. Default 1. */
+  concurrency?: number;
+  /**
+   * Calls that may wait (in the pool, or ahead of time in a worker) before `child.call` rejects
+   * with `ERR_PROCLET_QUEUE_FULL`. Default `Infinity`.
+   */
+  maxQueue?: number;
+  /**
+   * While every worker runs `concurrency` calls, up to `concurrency * prefetch` more per worker
+   * are handed over ahead of time and wait inside it, so that it goes from one call to the next
+   * without a round trip to the parent. A call waiting in a worker that dies goes to another
+   * worker. `0` keeps every waiting call in the pool, for whichever worker is free first (best
+   * for long calls of uneven length). Default 4.
+   */
+  prefetch?: number;
+}
+
+/**
+ * `pool.parent`: the events of every worker, each listener getting the worker's id last.
+ * @example
+ * ```ts
+ * pool.parent.on('message', (message, id) => console.log(`worker ${id}:`, message));
+ * pool.parent.on('exit', (code, signal, id) => console.log(`worker ${id} ended`));
+ * ```
+ */
+export interface PoolParentChannel<ToChild = any, ToParent = any, ParentMethods extends object = MethodMap> extends EventEmitter {
+  on(event: 'message', listener: (message: ToParent, id: number) => void): this;
+  on(event: 'error', listener: (error: ProcletError, id: number) => void): this;
+  on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | number | null, id: number) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+  off(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Sends a message to every worker. */
+  send(message: ToChild): boolean;
+  /** Resolves when everything sent to every worker is written. */
+  flush(): Promise<void>;
+  /** Methods that run in the parent, callable from every worker with `this.call`. */
+  expose(methods: MethodImplementations<ParentMethods, ParentMethodContext>): this;
+  /** `listener(event, ...args, id)` for every message and event from any worker. */
+  onAny(listener: (event: string, ...args: any[]) => void): this;
+  offAny(listener: (event: string, ...args: any[]) => void): this;
+  /** Every worker's messages, in the order they arrive; ends once every worker has ended. */
+  messages(): AsyncIterableIterator<ToParent>;
+}
+
+/** `{ send, emit, call, callWith }` to one worker of a pool (`pool.to(id)`). */
+export interface PoolWorkerChannel<ChildMethods extends object = MethodMap> {
+  /** Sends a message to that worker's `'message'` handlers (sender id 0). */
+  send(message: unknown): boolean;
+  /** Fires `event` in that worker. */
+  emit(event: string, ...args: any[]): boolean;
+  /** Calls a method of that worker (not queued in the pool). */
+  call<K extends MethodName<ChildMethods>>(name: K, ...args: MethodParameters<ChildMethods, K>): Promise<MethodResult<ChildMethods, K>>;
+  /** `call` with a timeout and/or an AbortSignal. */
+  callWith<K extends MethodName<ChildMethods>>(
+    options: CallOptions,
+    name: K,
+    ...args: MethodParameters<ChildMethods, K>
+  ): Promise<MethodResult<ChildMethods, K>>;
+}
+
+/** `{ send, emit }` to every worker of a pool (`pool.to('all')`). */
+export interface PoolBroadcast {
+  /** Sends a message to every worker; false if any channel is past its high-water mark. */
+  send(message: unknown): boolean;
+  /** Fires `event` in every worker. */
+  emit(event: string, ...args: any[]): boolean;
+}
+
+/** How one worker of a pool ended for good. */
+export interface PoolWorkerExit extends ProcletExit {
+  /** The worker's id. */
+  id: number;
+}
+
+/**
+ * `size` Proclets running the same worker. Calls go to the least busy worker; handlers and
+ * methods registered on `pool.child` are installed in every worker (replacements included);
+ * `pool.parent` hears every worker, each listener getting the worker's id after the event's own
+ * arguments. Workers have stable ids `1..size` and reach each other with `this.to(id | 'all')`.
+ *
+ * @example
+ * ```ts
+ * const pool = new ProcletPool(function () {
+ *   this.expose({ hash: (s: string) => require('crypto').createHash('sha256').update(s).digest('hex') });
+ *   this.on('shard', (key: string, value: string, from: number) => {});
+ *   if (this.id === 1) this.to('all').emit('hello', this.id);
+ * }, { size: 4 });
+ * pool.parent.on('progress', (pct: number, id: number) => console.log(`worker ${id}: ${pct}%`));
+ * pool.run();
+ * const digests = await Promise.all(['a', 'b'].map((f) => pool.child.call('hash', f)));
+ * pool.to(2).emit('shard', 'k', 'v');
+ * await pool.stop();
+ * ```
+ */
+export declare class ProcletPool<ToChild = any, ToParent = any, ChildMethods extends object = MethodMap, ParentMethods extends object = MethodMap, Args extends unknown[] = any[]> {
+  /**
+   * @param worker - runs in every worker process, as for a {@link Proclet}.
+   * @param options - see {@link ProcletPoolOptions}.
+   * @throws TypeError (`ERR_PROCLET_INVALID_OPTION`, `ERR_PROCLET_INVALID_FUNCTION`) as `new Proclet()` does.
+   */
+  constructor(worker: WorkerFunction<ToParent, ParentMethods, ToChild, ChildMethods, Args>, options?: ProcletPoolOptions);
+  /** The workers' Proclets, by id (`pool.workers[1]`). */
+  readonly workers: Readonly<Record<number, Proclet<ToChild, ToParent, ChildMethods, ParentMethods, Args>>>;
+  /** How many workers the pool has. */
+  readonly size: number;
+  /** Calls not started yet: waiting in the pool, or inside a busy worker. */
+  readonly queued: number;
+  /**
+   * Every worker's messages and events; listeners get the worker's id after the event's own
+   * arguments (`on('message', (message, id) => ...)`, `on('exit', (code, signal, id) => ...)`).
+   * `send` reaches every worker; `expose` exposes parent methods to every worker.
+   */
+  readonly parent: PoolParentChannel<ToChild, ToParent, ParentMethods>;
+  /**
+   * `on`, `onAny`, `expose` install in every worker; `call` and `callWith` go to the least busy
+   * worker, queued FIFO while every worker is busy; `ERR_PROCLET_QUEUE_FULL` past `maxQueue`;
+   * a worker that dies mid-call rejects that call with `ERR_PROCLET_CHANNEL_CLOSED`.
+   */
+  readonly child: Pick<ChildHandlers<ToChild, ToParent, ChildMethods, ParentMethods>, 'on' | 'onAny' | 'expose' | 'call' | 'callWith'>;
+  /** Resolves when every worker is ready; rejects as the first worker's `ready` that rejects. */
+  readonly ready: Promise<void>;
+  /** Resolves with every worker's final exit, by id, once all have ended. Never rejects. */
+  readonly exited: Promise<PoolWorkerExit[]>;
+  /** Starts every worker with `args`. */
+  run(...args: Args): this;
+  /** Stops every worker gracefully; resolves with their final exits, by id. */
+  stop(options?: { timeout?: number }): Promise<PoolWorkerExit[]>;
+  /**
+   * `{ send, emit, call, callWith }` to worker `id`, or `{ send, emit }` to every worker.
+   * @throws TypeError (`ERR_PROCLET_INVALID_PEER`) for an id that is not `1..size`.
+   */
+  to(target: 'all'): PoolBroadcast;
+  to(target: number): PoolWorkerChannel<ChildMethods>;
+  /** Lets the parent exit while the workers run. */
+  unref(): this;
+  /** Undoes `unref()`. */
+  ref(): this;
+}
+
+/** Where spares from `warmup()` are started: a `run()` with the same options adopts one. */
+export interface WarmupOptions {
+  /** Node flags. Default: the parent's, minus debugger/eval/watch/test flags. */
+  execArgv?: string[];
+  /** The environment. Default `process.env` at the time of `run()`. */
+  env?: Record<string, string | undefined>;
+  /** The working directory. Default `process.cwd()`. */
+  cwd?: string | URL;
+}
+
+/**
+ * Keeps `count` Node runtimes booted, waiting for a worker: a `run()` whose launch options match
+ * adopts one, so its first message arrives in a few milliseconds instead of a Node start-up, and
+ * a replacement boots in the background. Spares never keep the parent's event loop alive, die
+ * with the parent, and `warmup(0)` ends them. A `run()` with other options starts cold.
+ * @param count - how many spares to keep (default 1).
+ * @throws TypeError (`ERR_PROCLET_INVALID_OPTION`) for a bad count or option.
+ * @example
+ * ```ts
+ * warmup(2);                                   // at start-up
+ * const p = new Proclet(fn).run();             // later: adopts a spare
+ * ```
+ */
+export declare function warmup(count?: number, options?: WarmupOptions): void;

@@ -1,5 +1,5 @@
 'use strict';
-// The README's Events, Calls and Lifecycle promises examples: each is examples/<name>.js, shown in
+// The README's Events, Calls, Lifecycle promises, Pools and peers, and Warm start examples: each is examples/<name>.js, shown in
 // the README verbatim and followed by its exact output. Each run prints that output and exits by
 // itself with code 0.
 
@@ -42,6 +42,13 @@ const EXAMPLES = {
   ],
   'supervision.js': ['child: up', 'restart #1 after code 1, in 50 ms', 'child: up', 'restart #2 after code 1, in 100 ms', 'child: up', 'exit 0 null'],
   'stopping.js': ['child: closing connections', 'child: closed', 'stopped: { code: 0, signal: null }', "stopped: { code: null, signal: 'SIGKILL' }"],
+  'pool.js': [
+    'worker 2 stored k1, sent by worker 1',
+    'stored k2, sent by 0, in worker 2',
+    "[ 'ca978112', '3e23e816', '2e7d2c03' ]",
+    'stopped: [ 1, 2 ]',
+  ],
+  'warm.js': ['hello, warm start', 'exit 0'],
 };
 
 describe.each(Object.entries(EXAMPLES))('examples/%s', (name, lines) => {

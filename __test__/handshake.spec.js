@@ -22,7 +22,7 @@ test("the child's process.argv is [node, script]: nothing of proclet's travels t
 });
 
 test("the child runtime's numbers are the addon's: one table, two readers", async () => {
-  expect(Object.keys(protocol.FrameKind).sort()).toEqual(["Call", "Cancel", "Coverage", "Error", "Event", "Handler", "Init", "Message", "Packed", "Ready", "Result", "Text"]);
+  expect(Object.keys(protocol.FrameKind).sort()).toEqual(["Call", "Cancel", "Coverage", "Error", "Event", "From", "Handler", "Init", "Message", "Packed", "Ready", "Result", "Text", "To"]);
   expect(protocol.MAX_PAYLOAD).toBe(2 ** 29 - 24);
   const p = proclet(function () {
     this.send(process.argv[1]);

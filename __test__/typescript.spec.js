@@ -10,7 +10,7 @@ const { runNode, fixture } = require('./helpers');
 
 const tsc = path.join(__dirname, '..', 'node_modules', 'typescript', 'bin', 'tsc');
 
-const FIXTURES = ['consumer.ts', 'full.ts', 'typo.ts', 'wrong-types.ts', 'methods-errors.ts', 'events-errors.ts', 'run-errors.ts', 'supervision.ts'];
+const FIXTURES = ['consumer.ts', 'full.ts', 'pool.ts', 'typo.ts', 'wrong-types.ts', 'methods-errors.ts', 'events-errors.ts', 'run-errors.ts', 'supervision.ts'];
 
 let compiled = null;
 
@@ -82,6 +82,10 @@ test('a strict consumer of the original API compiles', async () => {
 
 test('a strict consumer of events, calls both ways, ready/exited/messages/flush and run(...args) compiles', async () => {
   expect(await errorsIn('full.ts')).toEqual([]);
+});
+
+test('a strict consumer of pools, peers and warm start compiles', async () => {
+  expect(await errorsIn('pool.ts')).toEqual([]);
 });
 
 test("a typo on the child context (this.sendd) fails under tsc --strict", async () => {

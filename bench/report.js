@@ -29,7 +29,16 @@ const TARGETS = [
   { id: 'call roundtrip', label: 'call round trip vs fork json message round trip', op: '<=', target: 1.0 },
   { id: 'call roundtrip', label: 'call round trip vs proclet message round trip', vs: 'proclet message', op: '<=', target: 1.2 },
   { id: 'event roundtrip', label: 'event round trip vs proclet message round trip', vs: 'proclet message', op: '<=', target: 1.1 },
+  { id: 'warm start', label: 'warm run() to first message vs fork', op: '<=', target: 0.1 },
+  { id: 'warm start', label: 'warm run() vs cold run()', vs: 'proclet cold', op: '<=', target: null },
+  { id: 'pool calls', label: 'pool calls/s vs tinypool (child_process)', vs: 'tinypool', op: '>=', target: 2 },
+  { id: 'pool calls', label: 'pool calls/s vs workerpool (process)', vs: 'workerpool', op: '>=', target: 2 },
+  { id: 'peer messages', label: 'worker-to-worker msg/s vs fork parent -> child', op: '>=', target: 1.0 },
 ];
+/** Idle pool: the parent's RSS may exceed an empty script's by at most this much. */
+const IDLE_POOL_LIMIT_MIB = 1;
+/** Idle pool: CPU the parent may spend beyond an empty script's in 1 s (timer and GC noise; a poll or a timer per worker would cost more). */
+const IDLE_POOL_CPU_SLACK_MS = 1;
 const IDLE_LIMIT_KIB = 2048;
 
 function fmt(value, digits = 3) {
@@ -123,6 +132,38 @@ function ratioRows(cases) {
       op: '<',
       target: `${IDLE_LIMIT_KIB} KiB`,
       verdict: Number.isNaN(kib) ? '' : kib < IDLE_LIMIT_KIB ? 'PASS' : 'FAIL',
+    });
+  }
+  const idlePool = byId.get('idle pool rss');
+  if (idlePool) {
+    const pool = median(ok(series(idlePool, SUBJECT, 'rssMiB')));
+    const empty = median(ok(series(idlePool, 'empty script', 'rssMiB')));
+    const loaded = median(ok(series(idlePool, 'proclet loaded', 'rssMiB')));
+    rows.push({
+      label: 'idle pool of 4: parent RSS minus a script that only loads proclet',
+      absolute: `${fmt(pool - loaded)} MiB`,
+      op: '<=',
+      target: `${IDLE_POOL_LIMIT_MIB} MiB`,
+      verdict: Number.isNaN(pool - loaded) ? '' : pool - loaded <= IDLE_POOL_LIMIT_MIB ? 'PASS' : 'FAIL',
+    });
+    rows.push({
+      label: 'idle pool of 4: parent RSS minus an empty script (require(\'proclet\') included)',
+      absolute: `${fmt(pool - empty)} MiB (loading proclet: ${fmt(loaded - empty)} MiB)`,
+      op: '<=',
+      target: `${IDLE_POOL_LIMIT_MIB} MiB`,
+      verdict: Number.isNaN(pool - empty) ? '' : pool - empty <= IDLE_POOL_LIMIT_MIB ? 'PASS' : 'FAIL',
+    });
+  }
+  const idleCpu = byId.get('idle pool cpu');
+  if (idleCpu) {
+    const ms = median(ok(series(idleCpu, SUBJECT, 'cpuMs')));
+    const empty = median(ok(series(idleCpu, 'empty script', 'cpuMs')));
+    rows.push({
+      label: 'idle pool of 4: parent CPU during 1 s idle',
+      absolute: `${fmt(ms)} ms (empty script: ${fmt(empty)} ms)`,
+      op: '<=',
+      target: `the empty script's + ${IDLE_POOL_CPU_SLACK_MS} ms`,
+      verdict: Number.isNaN(ms) ? '' : ms <= empty + IDLE_POOL_CPU_SLACK_MS ? 'PASS' : 'FAIL',
     });
   }
   // Peak RSS: every proclet contender against fork json (fork advanced where fork json is not run).

@@ -16,7 +16,7 @@ const { render } = require('./report');
 const { RESULT_PREFIX } = require('./worker');
 const { CONTENDER_NAMES } = require('./contenders');
 
-const SCENARIOS = ['start', 'roundtrip', 'throughput', 'bulk', 'memory', 'calls'];
+const SCENARIOS = ['start', 'roundtrip', 'throughput', 'bulk', 'memory', 'calls', 'pool'];
 const WORKER = path.join(__dirname, 'worker.js');
 
 const FULL = {
@@ -30,6 +30,7 @@ const FULL = {
     { count: 10, mib: 16, buffer: true },
   ],
   idleChildren: 50,
+  poolCalls: 20000,
   timeoutMs: 180000,
 };
 const QUICK = {
@@ -43,6 +44,7 @@ const QUICK = {
     { count: 2, mib: 16, buffer: true },
   ],
   idleChildren: 8,
+  poolCalls: 20000,
   timeoutMs: 30000,
 };
 

@@ -6,9 +6,11 @@
 const RESULT_PREFIX = '@@bench-result ';
 
 if (require.main === module) {
-  const { killAll } = require('./contenders');
   const fail = (error) => {
-    killAll();
+    // Loaded only if a scenario loaded it (it loads proclet, which the idle-pool scenario's
+    // empty script must not).
+    const contenders = require.cache[require.resolve('./contenders')];
+    if (contenders) contenders.exports.killAll();
     process.stderr.write(`bench worker: ${(error && error.stack) || error}\n`);
     process.exit(1);
   };

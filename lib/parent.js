@@ -153,7 +153,9 @@ class ParentChannel extends EventEmitter {
     const endWaiting = () => {
       for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
     };
+    // A pool's parent hears each worker's 'exit': the iterator ends with the last.
     const onExit = () => {
+      if (!this.#proclet.ended()) return;
       finish();
       endWaiting();
     };

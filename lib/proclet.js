@@ -30,6 +30,15 @@ const { Session } = require('./session');
 const { RestartPolicy } = require('./restart-policy');
 const { ParentChannel } = require('./parent');
 const { ChildHandle } = require('./child-handle');
+const { PeerRouter } = require('./binding');
+
+/**
+ * Where lib/pool.js puts a worker's place in its pool (`{ router, id, size }`) on the options it
+ * passes to `new Proclet()`: a symbol, so it is no option a user can pass by name.
+ */
+const POOL_MEMBER = Symbol('proclet.poolMember');
+/** `proclet[SET_BEHIND](iterator, behind)`: a pool's `messages()` pausing its workers' channels. */
+const SET_BEHIND = Symbol('proclet.setBehind');
 
 const SEND = 'parent.send(message)';
 const SHIPPED_WORKER = 'the function passed to new Proclet()';
@@ -154,6 +163,8 @@ class Proclet {
   #restartWaiter = null;
   /** The final 'exit' was emitted. */
   #finished = false;
+  /** `{ router, id, size }`: this worker's place among its peers (a pool's, or its own). */
+  #peers;
   #stdio;
 
   /**
@@ -173,6 +184,8 @@ class Proclet {
       this.#shipped.push({ what: SHIPPED_WORKER, source: original });
       this.#worker = { source, method, prelude, at };
     }
+    const member = options !== null && typeof options === 'object' ? options[POOL_MEMBER] : undefined;
+    this.#peers = member || { router: null, id: 1, size: 1 };
     this.#policy = new RestartPolicy(this.#options);
     this.#stdio = new ProcletStdio(this.#options.stdio, (event, chunk) => this.#emit(event, chunk));
     this.#codec = new Codec(this.#options.serialization);
@@ -206,6 +219,7 @@ class Proclet {
     });
     Object.defineProperty(this, 'parent', { enumerable: true, writable: false });
     Object.defineProperty(this, 'child', { enumerable: true, writable: false });
+    Object.defineProperty(this, SET_BEHIND, { value: (iterator, behind) => this.#setBehind(iterator, behind) });
     this.#exited.promise.catch(() => {});
   }
 
@@ -340,7 +354,7 @@ class Proclet {
       wildcard: this.#options.wildcard,
       delimiter: this.#options.delimiter,
       serialization: this.#options.serialization,
-    })},"id":1,"worker":${JSON.stringify({ prelude: this.#worker.prelude, at: this.#worker.at })},"handlers":${this.#handlers.length},"args":${this.#argsJson}}`;
+    })},"id":${this.#peers.id},"size":${this.#peers.size},"concurrency":${this.#peers.concurrency || 0},"worker":${JSON.stringify({ prelude: this.#worker.prelude, at: this.#worker.at })},"handlers":${this.#handlers.length},"args":${this.#argsJson}}`;
   }
 
   /** Starts a child: INIT, the handlers, what was sent meanwhile. Throws ERR_PROCLET_SPAWN / CACHE. */
@@ -355,6 +369,7 @@ class Proclet {
       env: childEnv(this.#options),
       cwd,
       stdio,
+      peers: this.#peerRoute(),
     };
     const child = { pid: undefined, startedAt: now(), ready: false, timedOut: false, failedStart: false, startTimer: null, waiter: this.#restartWaiter };
     const session = new Session(options, this.#init(), this.#sessionHost(child));
@@ -434,6 +449,12 @@ class Proclet {
       this.#killTimer = setTimeout(() => session.kill(SIGNALS.SIGKILL), timeout);
       this.#killTimer.unref();
     }
+  }
+
+  /** The router this worker's children join: its pool's, or (a lone Proclet) one of its own. */
+  #peerRoute() {
+    if (this.#peers.router === null) this.#peers.router = new PeerRouter(1);
+    return { router: this.#peers.router, id: this.#peers.id };
   }
 
   /** What a session reports, turned into the Proclet's events. */
@@ -673,4 +694,4 @@ class Proclet {
   }
 }
 
-module.exports = { Proclet };
+module.exports = { Proclet, POOL_MEMBER, SET_BEHIND };

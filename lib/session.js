@@ -10,6 +10,7 @@ const codec = require('./shared/codec');
 const errors = require('./shared/errors');
 const { SIGNALS, signalName } = require('./options');
 const { RESERVED_FROM_CHILD } = require('./shared/emitter');
+const { warm } = require('./warm');
 
 /** The EVENT payload of a graceful stop request (docs/protocol.md). */
 const STOP_REQUEST = JSON.stringify(['stop']);
@@ -37,7 +38,9 @@ class Session {
   #flushWaiters = [];
 
   /**
-   * Spawns the child and sends INIT (JSON text) first. `host` receives: ready(), message(value),
+   * Spawns the child, or adopts a spare whose launch matches (lib/warm.js), and sends INIT (JSON
+   * text) first. `options.peers` (`{ router, id }`) makes the child worker `id` of a pool.
+   * `host` receives: ready(), message(value),
    * event(name, args), call(array), result(array), cancel(array), error(thrown data),
    * coverage(report), drain(), protocolError(detail), cutOff(detail, code),
    * output(index, chunk) (0 stdout, 1 stderr; Buffers, with `stdio: 'pipe'`),
@@ -47,9 +50,32 @@ class Session {
    */
   constructor(options, init, host) {
     this.#host = host;
-    this.#native = new NativeSession(options, (kinds, payloads, ints) => this.#dispatch(kinds, payloads, ints));
+    const dispatch = (kinds, payloads, ints) => this.#dispatch(kinds, payloads, ints);
+    const spare = warm.take(options);
+    if (spare !== null) {
+      // The spare booted without its worker: a function worker's source travels in INIT (a
+      // script worker's INIT names its file anyway).
+      if (typeof options.source === 'string') {
+        init = `${init.slice(0, -1)},"source":${JSON.stringify({ text: options.source, method: options.method })}}`;
+        codec.checkSize(init, FrameKind.Init, 'run()');
+      }
+      this.#native = spare.adopt(dispatch);
+      this.#native.setRef(true);
+      this.adopted = true;
+      if (spare.ready) {
+        // READY came before anyone listened; the Proclet hears of it once run() has returned.
+        this.#ready = true;
+        process.nextTick(() => {
+          if (!this.#exited) host.ready();
+        });
+      }
+    } else {
+      this.#native = new NativeSession(options, dispatch);
+      this.adopted = false;
+    }
     this.pid = this.#native.pid;
     this.stdinFd = this.#native.takeStdin();
+    if (options.peers) this.#native.joinPeers(options.peers.router, options.peers.id);
     this.send(FrameKind.Init, init, 'run()');
   }
 

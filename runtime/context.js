@@ -6,16 +6,17 @@
 const { FrameKind } = require('../lib/shared/protocol');
 const codec = require('../lib/shared/codec');
 const errors = require('../lib/shared/errors');
-const { RESERVED_FROM_CHILD, checkEventName, checkListener } = require('../lib/shared/emitter');
+const { RESERVED_FROM_CHILD, RESERVED_TO_CHILD, checkEventName, checkListener } = require('../lib/shared/emitter');
 
 const SEND = 'this.send(message)';
 
 /**
  * `writer`, `lifetime`: runtime/; `useCalls()`: lib/shared/calls.js's Calls; `signal()`: the
  * served call's AbortSignal; `registry`: the handler registry of runtime/handlers.js; `id`: this
- * worker's id; `codec`: lib/shared/codec.js's Codec for the Proclet's `serialization`.
+ * worker's id; `size`: how many workers its pool has (1 for a lone Proclet); `codec`:
+ * lib/shared/codec.js's Codec for the Proclet's `serialization`.
  */
-function createContext({ writer, lifetime, useCalls, signal, registry, id, codec: encoder }) {
+function createContext({ writer, lifetime, useCalls, signal, registry, id, size, codec: encoder }) {
   /** Sends a message to the parent; false once the outgoing queue is past its high-water mark. */
   function send(message) {
     if (codec.isText(message)) return lifetime.closing ? false : writer.queue(FrameKind.Text, message, SEND);
@@ -87,6 +88,43 @@ function createContext({ writer, lifetime, useCalls, signal, registry, id, codec
     lifetime.shutdown(code);
   }
 
+  // Peers: a TO frame naming the target, then the frame itself; the parent's addon routes the
+  // pair to the target's channel behind a FROM frame naming this worker (docs/protocol.md, Peers).
+  // Both frames are queued together, so nothing comes between them on the wire.
+  function toPeer(route, kind, payload, operation) {
+    codec.checkSize(payload, kind, operation);
+    if (lifetime.closing) return false;
+    writer.queue(FrameKind.To, route, operation);
+    return writer.queue(kind, payload, operation);
+  }
+
+  const peers = new Map();
+  /** `{ send, emit }` to worker `target` of this pool, or to every worker (this one included) with 'all'. */
+  function to(target) {
+    const route = target === 'all' ? '*' : Number.isInteger(target) && target >= 1 && target <= size ? String(target) : null;
+    if (route === null) throw errors.invalidPeer('this.to(id)', target, size);
+    let peer = peers.get(route);
+    if (peer !== undefined) return peer;
+    const name = target === 'all' ? "this.to('all')" : `this.to(${target})`;
+    const sendOperation = `${name}.send(message)`;
+    const emitOperation = `${name}.emit(event, ...args)`;
+    peer = Object.freeze({
+      send(message) {
+        if (codec.isText(message)) return toPeer(route, FrameKind.Text, message, sendOperation);
+        const payload = encoder.message(message, sendOperation);
+        return toPeer(route, codec.kindOf(FrameKind.Message, payload), payload, sendOperation);
+      },
+      emit(event, ...args) {
+        checkEventName(event, emitOperation);
+        if (RESERVED_TO_CHILD.has(event)) throw errors.reservedEvent(emitOperation, event, 'parent');
+        const payload = encoder.list(FrameKind.Event, [event], args, emitOperation);
+        return toPeer(route, codec.kindOf(FrameKind.Event, payload), payload, emitOperation);
+      },
+    });
+    peers.set(route, peer);
+    return peer;
+  }
+
   const context = {};
   const value = (fn) => ({ value: fn, enumerable: true });
   Object.defineProperties(context, {
@@ -102,6 +140,7 @@ function createContext({ writer, lifetime, useCalls, signal, registry, id, codec
     close: value(close),
     signal: { get: signal, enumerable: true },
     id: { value: id, enumerable: true },
+    to: value(to),
   });
   return context;
 }

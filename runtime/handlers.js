@@ -36,8 +36,8 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
   // per file, alive as long as the child, so that Node keeps its source map.
   const mappedModules = new Map();
 
-  function hold(event, args) {
-    held.push([event, args]);
+  function hold(event, args, from) {
+    held.push([event, args, from]);
   }
 
   function changed() {
@@ -46,8 +46,8 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     const waiting = held;
     held = [];
     for (let i = 0; i < waiting.length; i++) {
-      const [event, args] = waiting[i];
-      dispatch(event, args);
+      const [event, args, from] = waiting[i];
+      dispatch(event, args, from);
       if (lifetime.closing) return;
     }
   }
@@ -94,21 +94,24 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
   // A handler that throws is an uncaught exception, as usual; but it must not unwind through
   // the reader and abandon a half-parsed read (a user's 'uncaughtException' listener keeps the
   // child running). Without such a listener, the fatal path reports it and dispatching stops.
-  /** Delivers a message to the 'message' handlers (and `onAny` ones): the hot path, no arrays. */
-  function dispatchMessage(message) {
+  /**
+   * Delivers a message to the 'message' handlers (and `onAny` ones): the hot path, no arrays.
+   * `from`: the sender's id (0, the parent, or a peer's).
+   */
+  function dispatchMessage(message, from = FROM_PARENT) {
     const any = table.anyListeners;
     const listeners = table.listenersFor('message');
     if (any.length === 0 && listeners.length === 0) {
-      hold('message', [message]);
+      hold('message', [message], from);
       return;
     }
     for (let i = 0; i < any.length; i++) {
-      invoke(any[i], ['message', message, FROM_PARENT]);
+      invoke(any[i], ['message', message, from]);
       if (lifetime.closing) return;
     }
     for (let i = 0; i < listeners.length; i++) {
       try {
-        listeners[i].call(context, message, FROM_PARENT);
+        listeners[i].call(context, message, from);
       } catch (error) {
         lifetime.handlerThrew(error);
       }
@@ -116,20 +119,20 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     }
   }
 
-  /** Delivers `event` (a message is the event 'message') with `args` to its handlers. */
-  function dispatch(event, args) {
+  /** Delivers `event` (a message is the event 'message') with `args` to its handlers; `from` as above. */
+  function dispatch(event, args, from = FROM_PARENT) {
     const any = table.anyListeners;
     const listeners = table.listenersFor(event);
     if (any.length === 0 && listeners.length === 0) {
-      hold(event, args);
+      hold(event, args, from);
       return;
     }
     for (const handler of any) {
-      invoke(handler, [event, ...args, FROM_PARENT]);
+      invoke(handler, [event, ...args, from]);
       if (lifetime.closing) return;
     }
     for (const handler of listeners) {
-      invoke(handler, [...args, FROM_PARENT]);
+      invoke(handler, [...args, from]);
       if (lifetime.closing) return;
     }
   }
@@ -281,6 +284,19 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
         factory = vm.compileFunction(`return ${factorySource}`, [], { filename: callerFile, importModuleDynamically: loader })();
       }
     }
+    start(factory, method, args);
+  }
+
+  /**
+   * Runs a worker whose source came in INIT (`{ text, method }`: a spare adopted by run(), warm
+   * start); `worker` as for runWorker.
+   */
+  function runWorkerSource(source, args, worker) {
+    const { prelude, at } = worker || {};
+    start(compile({ source: source.text, method: source.method, prelude, at }), source.method, args);
+  }
+
+  function start(factory, method, args) {
     lifetime.started();
     call(materialize(factory, method, 'new Proclet(fn)'), args);
   }
@@ -334,7 +350,7 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     context = value;
   }
 
-  return { registry, add, dispatch, dispatchMessage, runWorker, runScript, bind, stop };
+  return { registry, add, dispatch, dispatchMessage, runWorker, runWorkerSource, runScript, bind, stop };
 }
 
 // The file name that frames inside the helpers of a compiled function show.

@@ -1,6 +1,7 @@
 'use strict';
 // The child runtime's entry: the cached script (src/script/runtime.rs) ends with
-// `__proclet_runtime.start(factory, method)`, the worker's factory.
+// `__proclet_runtime.start(factory, method)`, the worker's factory (a spare's, for warm start,
+// `start(null, false, true)`).
 //
 // Start-up is a handshake on fd 3 (docs/protocol.md): the runtime says READY, then reads the
 // parent's INIT frame (the caller's file, the run() arguments, the options, how many handlers
@@ -44,12 +45,28 @@ function readFrameSync(kind, bytes = false) {
   return bytes ? payload : payload.toString('utf8');
 }
 
-/** `factory`: the function worker's, or null for a script worker (INIT names its file). */
-function start(factory, method) {
-  const { init, handlers: shipped } = handshake();
-  // The reader's callbacks reach the handlers, made below, only when frames arrive.
-  const reader = createReader({ onFrame, onMessages, stopped: () => lifetime.closing });
-  const encoder = new codec.Codec(init.options.serialization);
+/**
+ * `factory`: the function worker's, or null for a script worker (INIT names its file). `spare`
+ * (warm start, lib/warm.js): nothing is known yet; the runtime boots everything that does not
+ * depend on the worker and waits for INIT on the event loop (idle, like any Node process waiting
+ * for input), so that an adopting run() finds the channel open and the code compiled.
+ */
+function start(factory, method, spare = false) {
+  let init = null;
+  let shipped = null;
+  if (spare) {
+    if (!writeAllSync(encodeFrame(FrameKind.Ready, ''))) process.exit();
+  } else {
+    ({ init, handlers: shipped } = handshake());
+  }
+  // Until the worker starts (a spare waiting for INIT), frames go to the spare's handshake.
+  let onFrame = spare ? handshakeFrame : null;
+  let onMessages = null;
+  const reader = createReader({
+    onFrame: (kind, payload) => onFrame(kind, payload),
+    onMessages: (messages) => onMessages(messages),
+    stopped: () => lifetime.closing,
+  });
   const socket = new net.Socket({
     fd: 3,
     readable: true,
@@ -59,119 +76,182 @@ function start(factory, method) {
   const writer = createWriter(socket);
   const coverage = createCoverage(writer);
   const lifetime = createLifetime(socket, writer, coverage);
-  // Calls (lib/shared/calls.js) are loaded when first used: most children make or serve none,
-  // and start-up pays for every module it compiles.
-  let calls = null;
-  const useCalls = () => {
-    if (calls === null) {
-      const { Calls } = require('../lib/shared/calls');
-      calls = new Calls({ send: (kind, payload) => writer.queue(kind, payload, 'a call'), codec: encoder, peer: () => 'the parent process', thisArg: context });
-    }
-    return calls;
-  };
-  const handlers = createHandlers({ caller: init.caller, options: init.options, useCalls, lifetime, coverage });
-  const context = createContext({
-    writer,
-    lifetime,
-    useCalls,
-    signal: () => (calls === null ? undefined : calls.signal),
-    registry: handlers.registry,
-    id: init.id,
-    codec: encoder,
-  });
-  handlers.bind(context);
-  socket.on('close', () => calls !== null && calls.close(errors.parentGone));
-
-  // While an ES module worker is being imported (asynchronously), what the parent sends waits
-  // here, in order, as `[kind, payload]` pairs (kind -1: a run of messages): the module's default
-  // export registers its own handlers and methods when it runs, and a 'stop', an event or a call
-  // that arrived before must find them, as with a CommonJS worker (loaded before any read).
-  let loading = null;
-
-  function onFrame(kind, payload) {
-    if (loading !== null) loading.push(kind, payload);
-    else deliver(kind, payload);
-  }
-
-  /** The ES module worker has run (or failed to load): what waited is delivered, in order. */
-  function loaded() {
-    const waiting = loading;
-    loading = null;
-    for (let i = 0; i < waiting.length && !lifetime.closing; i += 2) {
-      if (waiting[i] === -1) onMessages(waiting[i + 1]);
-      else deliver(waiting[i], waiting[i + 1]);
-    }
-  }
-
-  // Every kind has an arm: what only the child sends, or a number this build does not know,
-  // is the parent breaking the protocol.
-  function deliver(kind, payload) {
-    switch (kind) {
-      case FrameKind.Message:
-      case FrameKind.Text:
-        handlers.dispatchMessage(codec.decode(kind, payload));
-        break;
-      case FrameKind.Event: {
-        const [event, ...args] = JSON.parse(payload);
-        // 'stop' is reserved: only the parent's stop() and restart() send it (lib/session.js).
-        if (event === 'stop') handlers.stop();
-        else handlers.dispatch(event, args);
-        break;
-      }
-      case FrameKind.Call:
-        useCalls().onCall(JSON.parse(payload));
-        break;
-      case FrameKind.Result:
-        useCalls().onResult(JSON.parse(payload));
-        break;
-      case FrameKind.Cancel:
-        useCalls().onCancel(JSON.parse(payload));
-        break;
-      case FrameKind.Handler:
-        handlers.add(JSON.parse(payload));
-        break;
-      case FrameKind.Packed: {
-        let decoded;
-        try {
-          decoded = codec.decodePacked(payload, false);
-        } catch (e) {
-          throw errors.protocolFromParent(typeof e === 'string' ? e : `a packed payload is malformed (${e && e.message})`);
-        }
-        const { kind: carried, value } = decoded;
-        if (carried === FrameKind.Message) handlers.dispatchMessage(value);
-        else if (carried === FrameKind.Event) handlers.dispatch(value[0], value.slice(1));
-        else if (carried === FrameKind.Call) useCalls().onCall(value);
-        else if (carried === FrameKind.Result) useCalls().onResult(value);
-        else throw errors.protocolFromParent(`a packed payload stands for frame kind ${carried} after the handshake`);
-        break;
-      }
-      case FrameKind.Init:
-      case FrameKind.Ready:
-      case FrameKind.Error:
-      case FrameKind.Coverage:
-      default:
-        throw errors.protocolFromParent(`unexpected frame kind 0x${kind.toString(16)}`);
-    }
-  }
-
-  function onMessages(messages) {
-    if (loading !== null) {
-      loading.push(-1, messages.slice());
-      return;
-    }
-    for (const message of messages) {
-      handlers.dispatchMessage(message);
-      if (lifetime.closing) return;
-    }
-  }
-
-  for (const handler of shipped) handlers.add(handler);
-  if (factory === null) {
-    handlers.runScript(init.script, init.args, {
-      loading: () => (loading = []),
-      loaded,
+  if (!spare) {
+    begin(init, shipped, (handlers, scriptHooks) => {
+      if (factory === null) handlers.runScript(init.script, init.args, scriptHooks);
+      else handlers.runWorker(factory, method, init.args, init.worker);
     });
-  } else handlers.runWorker(factory, method, init.args, init.worker);
+    return;
+  }
+
+  // What an adopting run() will need first, run once now so that Node compiles it while the
+  // spare waits (V8 compiles functions on their first call): compiling a worker from source and
+  // a require() rooted at the caller's file.
+  require('vm').compileFunction('return 1', ['require', '__filename', '__dirname'], { filename: __filename })();
+  require('module').createRequire(__filename);
+
+  // A spare's handshake, read asynchronously: INIT (with the worker's source), the PACKED run()
+  // arguments when INIT has none, then the HANDLER frames INIT announces.
+  const received = [];
+  function handshakeFrame(kind, payload) {
+    if (init === null) {
+      if (kind !== FrameKind.Init) throw errors.protocolFromParent(`the handshake expected frame kind ${FrameKind.Init}, got ${kind}`);
+      init = JSON.parse(payload);
+    } else if (init.args === null) {
+      if (kind !== FrameKind.Packed) throw errors.protocolFromParent(`the handshake expected frame kind ${FrameKind.Packed}, got ${kind}`);
+      const { kind: carried, value } = codec.decodePacked(payload, false);
+      if (carried !== FrameKind.Init || !Array.isArray(value)) throw errors.protocolFromParent('the run() arguments are not an array');
+      init.args = value;
+    } else if (kind === FrameKind.Handler) {
+      received.push(JSON.parse(payload));
+    } else {
+      throw errors.protocolFromParent(`the handshake expected frame kind ${FrameKind.Handler}, got ${kind}`);
+    }
+    if (init.args !== null && received.length === init.handlers) {
+      begin(init, received, (handlers, scriptHooks) => {
+        if (init.script !== undefined) handlers.runScript(init.script, init.args, scriptHooks);
+        else handlers.runWorkerSource(init.source, init.args, init.worker);
+      });
+    }
+  }
+
+  /** Everything that depends on INIT, then the worker. */
+  function begin(init, shipped, runWorker) {
+    const encoder = new codec.Codec(init.options.serialization);
+    // Calls (lib/shared/calls.js) are loaded when first used: most children make or serve none,
+    // and start-up pays for every module it compiles.
+    let calls = null;
+    const useCalls = () => {
+      if (calls === null) {
+        const { Calls } = require('../lib/shared/calls');
+        calls = new Calls({
+          send: (kind, payload) => writer.queue(kind, payload, 'a call'),
+          codec: encoder,
+          peer: () => 'the parent process',
+          thisArg: context,
+          // A pool's worker runs `concurrency` calls at once; the pool may send a few more ahead.
+          limit: init.concurrency || 0,
+        });
+      }
+      return calls;
+    };
+    const handlers = createHandlers({ caller: init.caller, options: init.options, useCalls, lifetime, coverage });
+    const context = createContext({
+      writer,
+      lifetime,
+      useCalls,
+      signal: () => (calls === null ? undefined : calls.signal),
+      registry: handlers.registry,
+      id: init.id,
+      size: init.size || 1,
+      codec: encoder,
+    });
+    handlers.bind(context);
+    socket.on('close', () => calls !== null && calls.close(errors.parentGone));
+
+    // The sender of the next message or event: a peer's id after a FROM frame, else 0 (the parent).
+    let from = 0;
+    function takeFrom() {
+      const sender = from;
+      from = 0;
+      return sender;
+    }
+
+    function dispatchEvent(event, args, sender) {
+      // 'stop' is reserved: only the parent's stop() and restart() send it (lib/session.js).
+      if (event === 'stop' && sender === 0) handlers.stop();
+      else handlers.dispatch(event, args, sender);
+    }
+
+    // While an ES module worker is being imported (asynchronously), what the parent sends waits
+    // here, in order, as `[kind, payload]` pairs (kind -1: a run of messages): the module's
+    // default export registers its own handlers and methods when it runs, and a 'stop', an event
+    // or a call that arrived before must find them, as with a CommonJS worker (loaded before any
+    // read).
+    let loading = null;
+    onFrame = (kind, payload) => {
+      if (loading !== null) loading.push(kind, payload);
+      else deliver(kind, payload);
+    };
+    onMessages = (messages) => {
+      if (loading !== null) loading.push(-1, messages.slice());
+      else dispatchMessages(messages);
+    };
+    /** The ES module worker has run (or failed to load): what waited is delivered, in order. */
+    function loaded() {
+      const waiting = loading;
+      loading = null;
+      for (let i = 0; i < waiting.length && !lifetime.closing; i += 2) {
+        if (waiting[i] === -1) dispatchMessages(waiting[i + 1]);
+        else deliver(waiting[i], waiting[i + 1]);
+      }
+    }
+
+    // Every kind has an arm: what only the child sends, or a number this build does not know,
+    // is the parent breaking the protocol.
+    function deliver(kind, payload) {
+      switch (kind) {
+        case FrameKind.Message:
+        case FrameKind.Text:
+          handlers.dispatchMessage(codec.decode(kind, payload), takeFrom());
+          break;
+        case FrameKind.Event: {
+          const [event, ...args] = JSON.parse(payload);
+          dispatchEvent(event, args, takeFrom());
+          break;
+        }
+        case FrameKind.From:
+          from = Number(payload);
+          break;
+        case FrameKind.Call:
+          useCalls().onCall(JSON.parse(payload));
+          break;
+        case FrameKind.Result:
+          useCalls().onResult(JSON.parse(payload));
+          break;
+        case FrameKind.Cancel:
+          useCalls().onCancel(JSON.parse(payload));
+          break;
+        case FrameKind.Handler:
+          handlers.add(JSON.parse(payload));
+          break;
+        case FrameKind.Packed: {
+          let decoded;
+          try {
+            decoded = codec.decodePacked(payload, false);
+          } catch (e) {
+            throw errors.protocolFromParent(typeof e === 'string' ? e : `a packed payload is malformed (${e && e.message})`);
+          }
+          const { kind: carried, value } = decoded;
+          const sender = takeFrom();
+          if (carried === FrameKind.Message) handlers.dispatchMessage(value, sender);
+          else if (carried === FrameKind.Event) dispatchEvent(value[0], value.slice(1), sender);
+          else if (sender !== 0) throw errors.protocolFromParent(`a peer's packed payload stands for frame kind ${carried}`);
+          else if (carried === FrameKind.Call) useCalls().onCall(value);
+          else if (carried === FrameKind.Result) useCalls().onResult(value);
+          else throw errors.protocolFromParent(`a packed payload stands for frame kind ${carried} after the handshake`);
+          break;
+        }
+        case FrameKind.Init:
+        case FrameKind.Ready:
+        case FrameKind.Error:
+        case FrameKind.To:
+        case FrameKind.Coverage:
+        default:
+          throw errors.protocolFromParent(`unexpected frame kind 0x${kind.toString(16)}`);
+      }
+    }
+
+    function dispatchMessages(messages) {
+      for (const message of messages) {
+        handlers.dispatchMessage(message, takeFrom());
+        if (lifetime.closing) return;
+      }
+    }
+
+    for (const handler of shipped) handlers.add(handler);
+    runWorker(handlers, { loading: () => (loading = []), loaded });
+  }
 }
 
 module.exports = { start };

@@ -76,17 +76,24 @@ class Calls {
   #serving = new Map();
   /** Set once the other side ended: (operation) => Error. */
   #closed = null;
+  /** At most this many calls served at once (0: no limit); the rest wait here, in order. */
+  #limit;
+  /** CALL arrays waiting for a free slot, oldest first. */
+  #waiting = [];
+  #starting = false;
 
   /**
    * `send(kind, payload)` queues a frame; `codec` (lib/shared/codec.js) encodes arguments and
    * results; `peer()` describes the other process for messages ("child process 123"); `thisArg`
-   * is `this` in the methods served here (or later, `bind`).
+   * is `this` in the methods served here (or later, `bind`); `limit`: how many calls run at once
+   * here (a pool worker's `concurrency`; 0, the default, for no limit).
    */
-  constructor({ send, codec: instance, peer, thisArg }) {
+  constructor({ send, codec: instance, peer, thisArg, limit = 0 }) {
     this.#send = send;
     this.#codec = instance;
     this.#peer = peer;
     this.#thisArg = thisArg;
+    this.#limit = limit;
   }
 
   /** The id the next call will get. */
@@ -185,8 +192,30 @@ class Calls {
     for (const [name, fn] of entries) this.#methods.set(name, fn);
   }
 
-  /** A CALL frame's array: runs the method and answers with a RESULT frame when it settles. */
-  onCall([id, name, ...args]) {
+  /**
+   * A CALL frame's array: runs the method and answers with a RESULT frame when it settles. Past
+   * the limit the call waits, in order, until a call being served ends (or is cancelled).
+   */
+  onCall(array) {
+    if (this.#limit > 0 && (this.#serving.size >= this.#limit || this.#waiting.length > 0)) {
+      this.#waiting.push(array);
+      return;
+    }
+    this.#serve(array);
+  }
+
+  /** Starts waiting calls while there is room (a loop, not a recursion through sync methods). */
+  #startWaiting() {
+    if (this.#starting || this.#closed) return;
+    this.#starting = true;
+    try {
+      while (this.#waiting.length > 0 && this.#serving.size < this.#limit) this.#serve(this.#waiting.shift());
+    } finally {
+      this.#starting = false;
+    }
+  }
+
+  #serve([id, name, ...args]) {
     const method = this.#methods.get(name);
     if (method === undefined) {
       this.#answer(id, false, errors.unknownMethod(name, [...this.#methods.keys()]));
@@ -226,9 +255,15 @@ class Calls {
   /** A CANCEL frame's array: the caller gave up; the method's signal aborts, its result is dropped. */
   onCancel([id, reason]) {
     const call = this.#serving.get(id);
-    if (!call) return;
+    if (!call) {
+      // Not started yet: it never will be.
+      const at = this.#waiting.findIndex((array) => array[0] === id);
+      if (at >= 0) this.#waiting.splice(at, 1);
+      return;
+    }
     this.#serving.delete(id);
     call.abort(reviveThrownValue(reason, this.#peer()));
+    if (this.#waiting.length > 0) this.#startWaiting();
   }
 
   /** The AbortSignal of the call being served (inside an exposed method), else undefined. */
@@ -240,6 +275,7 @@ class Calls {
   // A served call settled: answer it, unless it was cancelled (then its result is dropped).
   #reply(id, ok, value) {
     if (this.#serving.delete(id)) this.#answer(id, ok, value);
+    if (this.#waiting.length > 0) this.#startWaiting();
   }
 
   #answer(id, ok, value) {
@@ -281,6 +317,7 @@ class Calls {
     for (const id of [...this.#pending.keys()]) if (id < before) this.#take(id).reject(error('call()'));
     const running = [...this.#serving.values()];
     this.#serving.clear();
+    this.#waiting = [];
     for (const call of running) call.abort(error('an exposed method'));
   }
 }
@@ -312,4 +349,4 @@ function checkMethods(operation, methods, existing) {
   return entries;
 }
 
-module.exports = { Calls, checkMethods };
+module.exports = { Calls, checkMethods, checkCallOptions };

@@ -105,6 +105,26 @@ module.exports = {
   invalidOption: (operation, option, value, expected) =>
     makeError(TypeError, 'ERR_PROCLET_INVALID_OPTION', `${operation}: option ${option} must be ${expected}, got ${describeValue(value)}.`),
 
+  /** `to(target)` with no such worker: `size` workers, ids 1..size. */
+  invalidPeer: (operation, target, size) =>
+    makeError(
+      TypeError,
+      'ERR_PROCLET_INVALID_PEER',
+      `${operation}: no worker ${describeValue(target)}; ${size === 1 ? 'a lone Proclet is worker 1' : `this pool has workers 1 to ${size}`}, or 'all' for every worker.`,
+    ),
+
+  /** A pool call with no worker left to run it. */
+  poolEnded: (operation) =>
+    makeError(Error, 'ERR_PROCLET_CHANNEL_CLOSED', `${operation}: every worker of the pool has exited for good; create a new pool to run more calls.`),
+
+  /** A pool call refused because `maxQueue` calls already wait. */
+  queueFull: (operation, maxQueue) =>
+    makeError(
+      Error,
+      'ERR_PROCLET_QUEUE_FULL',
+      `${operation}: ${maxQueue} calls already wait for a free worker (maxQueue); wait for some to finish, or raise maxQueue or size.`,
+    ),
+
   /** The child ended before its runtime said READY (`proclet.ready` or `restart()` rejects with this). */
   exitedBeforeReady: (pid, exit, operation = 'proclet.ready') =>
     makeError(Error, 'ERR_PROCLET_CHANNEL_CLOSED', `${operation}: ${describeEnd(pid, exit)} before it was ready; see the 'error' event for why.`),

@@ -6,8 +6,10 @@ pub mod event;
 pub mod frame_queue;
 pub mod outbox;
 pub mod output;
+pub mod route;
 
 pub use connection::{Connection, ReadState, READ_BUDGET};
 pub use event::Event;
 pub use outbox::{Outbox, Queued, SendError, Written};
 pub use output::{OutputPipe, OutputStream};
+pub use route::Target;

@@ -106,6 +106,20 @@ impl Outbox {
     })
   }
 
+  /// Queues a frame routed from a peer (`src/napi/router.rs`): written by the caller right after,
+  /// and not a send of JS's, so it neither starts a burst nor owes JS a `Drain`. Returns the
+  /// bytes now queued.
+  pub fn enqueue_routed(&mut self, kind: FrameKind, payload: Vec<u8>) -> Result<usize, SendError> {
+    if self.closed {
+      return Err(SendError::Closed);
+    }
+    self
+      .queue
+      .push(kind, payload)
+      .map_err(SendError::TooLarge)?;
+    Ok(self.queue.len())
+  }
+
   /// True once the channel closed: nothing queued will be written.
   pub fn is_closed(&self) -> bool {
     self.closed

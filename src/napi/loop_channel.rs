@@ -10,16 +10,25 @@ use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
 use std::os::raw::c_int;
 use std::ptr;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use napi::sys;
 
 use super::batch::Batch;
 use super::raw::{self, JsCallback, Poll, Teardown};
-use crate::io::{Connection, Event, Outbox, OutputPipe, READ_BUDGET};
+use super::router::Router;
+use crate::io::route::routable;
+use crate::io::{Connection, Event, Outbox, OutputPipe, Target, READ_BUDGET};
 use crate::process::ExitStatus;
-use crate::protocol::FrameKind;
+use crate::protocol::{FrameKind, ProtocolError, HIGH_WATER_MARK};
 use crate::script::cache::CacheLease;
+
+/// This channel's place among its peers (`src/napi/router.rs`).
+struct PeerLink {
+  router: Rc<Router>,
+  id: u32,
+  open: bool,
+}
 
 pub struct LoopChannel {
   /// The dispatcher (`lib/session.js`); `None` once released.
@@ -37,6 +46,15 @@ pub struct LoopChannel {
   paused: Cell<bool>,
   /// Keeps cache sweeps away until the child has loaded its script (its READY frame).
   lease: RefCell<Option<CacheLease>>,
+  myself: Weak<LoopChannel>,
+  peer: RefCell<Option<PeerLink>>,
+  /// A `To` frame was read; the frame it announces has not arrived yet.
+  route_next: Cell<Option<Target>>,
+  /// A peer this child writes to is full: stop reading this child until it drains.
+  peer_blocked: Cell<bool>,
+  /// Peers' frames filled this channel's queue past the high-water mark: its senders wait until
+  /// it is below again.
+  peer_full: Cell<bool>,
   /// The child's stdout and stderr pipes (`stdio: 'pipe'`), each watched by its own poll handle.
   /// Their descriptors close when the channel is dropped, after every handle has closed.
   outputs: RefCell<Vec<Output>>,
@@ -60,7 +78,7 @@ struct OutputWatch {
 
 impl LoopChannel {
   pub fn new(callback: JsCallback, connection: Connection, lease: CacheLease) -> Rc<LoopChannel> {
-    Rc::new(LoopChannel {
+    Rc::new_cyclic(|myself| LoopChannel {
       callback: RefCell::new(Some(callback)),
       connection: RefCell::new(connection),
       outbox: RefCell::new(Outbox::default()),
@@ -70,8 +88,159 @@ impl LoopChannel {
       written_wanted: Cell::new(false),
       paused: Cell::new(false),
       lease: RefCell::new(Some(lease)),
+      myself: myself.clone(),
+      peer: RefCell::new(None),
+      route_next: Cell::new(None),
+      peer_blocked: Cell::new(false),
+      peer_full: Cell::new(false),
       outputs: RefCell::new(Vec::new()),
     })
+  }
+
+  /// From JS: this child is worker `id` of `router`'s pool. Peer frames for it wait in the
+  /// router until `open_peers`.
+  pub fn join_peers(self: &Rc<Self>, router: Rc<Router>, id: u32) {
+    router.attach(id, self);
+    *self.peer.borrow_mut() = Some(PeerLink {
+      router,
+      id,
+      open: false,
+    });
+  }
+
+  /// From JS's first end-of-tick flush: INIT, the handlers and what was queued before the child
+  /// ran are in the queue, so peer frames may follow them now.
+  pub fn open_peers(self: &Rc<Self>) {
+    let router = {
+      let mut peer = self.peer.borrow_mut();
+      match peer.as_mut() {
+        Some(link) if !link.open => {
+          link.open = true;
+          (link.router.clone(), link.id)
+        }
+        _ => return,
+      }
+    };
+    router.0.open(router.1, self);
+  }
+
+  /// The router put frames in the queue (outside any JS tick): write them now.
+  pub fn flush_routed(&self) {
+    self.flush();
+    self.outbox.borrow_mut().end_tick();
+  }
+
+  /// The router filled this channel's queue past the high-water mark.
+  pub fn mark_peer_full(&self) {
+    self.peer_full.set(true);
+  }
+
+  /// The router: the peers this child writes to have room again.
+  pub fn unblock(&self) {
+    if self.peer_blocked.replace(false) {
+      self.rewatch();
+    }
+  }
+
+  /// Takes the peer frames (`To` + frame) out of `events` and routes them; the rest stays, in
+  /// order. A `To` that names no worker, or is followed by something a peer cannot receive,
+  /// breaks the protocol. Returns whether a target is full.
+  fn route(&self, events: &mut Vec<Event>) -> Result<bool, ProtocolError> {
+    let needs_routing = self.route_next.get().is_some()
+      || events
+        .iter()
+        .any(|e| matches!(e, Event::Frame(f) if f.kind == FrameKind::To));
+    if !needs_routing {
+      return Ok(false);
+    }
+    let link = self.peer.borrow();
+    let Some(link) = link.as_ref() else {
+      return Err(ProtocolError::Route(
+        "came from a child outside a pool".into(),
+      ));
+    };
+    let mut touched = Vec::new();
+    let mut full = false;
+    let mut kept = Vec::with_capacity(events.len());
+    let mut failure = None;
+    for event in events.drain(..) {
+      if failure.is_some() {
+        // Nothing more from this child is believed; only what the channel itself reports stays.
+        if !matches!(event, Event::Frame(_)) {
+          kept.push(event);
+        }
+        continue;
+      }
+      match (self.route_next.get(), event) {
+        (Some(target), Event::Frame(frame)) => {
+          self.route_next.set(None);
+          if routable(frame.kind) {
+            full |= link
+              .router
+              .route(link.id, target, frame.kind, frame.payload, &mut touched);
+          } else {
+            failure = Some(ProtocolError::Route(format!(
+              "is a frame of kind 0x{:02x}, which a peer cannot receive",
+              frame.kind as u8
+            )));
+          }
+        }
+        (None, Event::Frame(frame)) if frame.kind == FrameKind::To => {
+          match Target::parse(&frame.payload, link.router.size()) {
+            Ok(target) => self.route_next.set(Some(target)),
+            Err(e) => failure = Some(e),
+          }
+        }
+        (_, event) => kept.push(event),
+      }
+    }
+    *events = kept;
+    for channel in touched {
+      channel.flush_routed();
+    }
+    match failure {
+      Some(e) => Err(e),
+      None => Ok(full),
+    }
+  }
+
+  /// Routes what was read; a violation kills the child and is reported in `events`.
+  fn route_or_fail(&self, events: &mut Vec<Event>) {
+    match self.route(events) {
+      Ok(true) => {
+        if let Some(link) = &*self.peer.borrow() {
+          self.peer_blocked.set(true);
+          link.router.block(self.myself.clone());
+        }
+      }
+      Ok(false) => {}
+      Err(error) => {
+        let mut reported = Vec::new();
+        self
+          .connection
+          .borrow_mut()
+          .protocol_failure(error, &mut reported);
+        // Before the exit, if it is already in the batch.
+        let at = events
+          .iter()
+          .position(|e| matches!(e, Event::Exit(_) | Event::CutOff(_)))
+          .unwrap_or(events.len());
+        events.splice(at..at, reported);
+      }
+    }
+  }
+
+  /// The child is gone: the router stops sending to this channel.
+  fn leave_peers(&self) {
+    if let Ok(peer) = self.peer.try_borrow() {
+      if let Some(link) = &*peer {
+        link.router.detach(link.id, self);
+        // Senders waiting for this queue to drain would wait forever.
+        if self.peer_full.replace(false) {
+          link.router.wake();
+        }
+      }
+    }
   }
 
   /// Starts watching the child's output pipes (stdout first, then stderr: their index is their
@@ -166,7 +335,7 @@ impl LoopChannel {
   /// Watches for what is needed now: input while reading, writability while bytes wait.
   fn rewatch(&self) {
     let mut wanted = 0;
-    if self.connection.borrow().is_reading() && !self.paused.get() {
+    if self.connection.borrow().is_reading() && !self.paused.get() && !self.peer_blocked.get() {
       wanted |= raw::READABLE;
     }
     if self.outbox.borrow().queued_bytes() > 0
@@ -226,11 +395,19 @@ impl LoopChannel {
       self.written_wanted.set(false);
       batch.push(Event::Written);
     }
-    if events & raw::READABLE != 0 && !self.paused.get() {
+    if events & raw::READABLE != 0 && !self.paused.get() && !self.peer_blocked.get() {
       self
         .connection
         .borrow_mut()
         .read_available(READ_BUDGET, &mut batch);
+      self.route_or_fail(&mut batch);
+    }
+    // Room again for the peers that were writing here.
+    if self.peer_full.get() && self.outbox.borrow().queued_bytes() < HIGH_WATER_MARK {
+      self.peer_full.set(false);
+      if let Some(link) = &*self.peer.borrow() {
+        link.router.wake();
+      }
     }
     self.rewatch();
     if !batch.is_empty() {
@@ -244,6 +421,9 @@ impl LoopChannel {
   pub fn finish(&self, status: ExitStatus) -> Batch {
     let mut events = Vec::new();
     self.connection.borrow_mut().read_to_end(&mut events);
+    // What the child sent its peers before it ended still goes to them.
+    self.route_or_fail(&mut events);
+    self.leave_peers();
     // Everything the child wrote to its pipes, even to one JS had paused: it is gone now.
     for output in self.outputs.borrow_mut().iter_mut() {
       let bytes = output.pipe.drain();
@@ -324,6 +504,7 @@ impl LoopChannel {
 
   /// Environment teardown, or a failure while starting: end the child, stop watching. No JS.
   pub fn abandon(&self) {
+    self.leave_peers();
     let _ = self.connection.borrow().child().kill(libc::SIGKILL);
     self.outbox.borrow_mut().close();
     self.close();

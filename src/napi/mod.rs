@@ -8,4 +8,5 @@ mod errors;
 mod exports;
 mod loop_channel;
 mod raw;
+mod router;
 mod session;

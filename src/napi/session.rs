@@ -26,11 +26,12 @@ use super::batch::{Batch, BatchArgs};
 use super::errors::{error, ErrorCode, Result};
 use super::loop_channel::LoopChannel;
 use super::raw::{CleanupHook, JsCallback};
+use super::router::PeerRouter;
 use crate::io::{Connection, Event, OutputPipe, OutputStream};
 use crate::process::{spawn_child, ChildProcess, ExitStatus, SpawnRequest, StdioMode};
 use crate::protocol::FrameKind;
 use crate::script::cache::MAX_UNUSED;
-use crate::script::{script_runner, worker_script, CacheDir, SourceForm};
+use crate::script::{script_runner, spare_script, worker_script, CacheDir, SourceForm};
 
 /// Reports the child's exit from the waiter thread. Not callee-handled: the dispatcher never
 /// receives an error argument.
@@ -44,10 +45,13 @@ pub struct SessionOptions {
   /// Node flags for the child (the parent's, minus debugger flags, or the `execArgv` option).
   pub exec_argv: Vec<String>,
   /// The worker function's source text, stored with the runtime in the SHA-512-named cache file.
-  /// Absent for a script worker: the runtime loads the module the `Init` frame names.
+  /// Absent for a script worker (the runtime loads the module the `Init` frame names) and for a
+  /// spare (warm start, `lib/warm.js`: `spare: true`), which boots, says READY and waits for INIT.
   pub source: Option<String>,
   /// The source is method shorthand (`work() {}`) rather than an expression.
   pub method: bool,
+  /// A spare runtime for warm start (`lib/warm.js`), with no `source`.
+  pub spare: Option<bool>,
   /// `process.argv.slice(2)` in the child.
   pub args: Vec<String>,
   /// The child's whole environment (absent: the parent's).
@@ -91,6 +95,7 @@ impl NativeSession {
     };
     let script = match &options.source {
       Some(source) => worker_script(source, form),
+      None if options.spare == Some(true) => spare_script().to_owned(),
       None => script_runner(),
     };
     let stdio = match options.stdio.as_deref() {
@@ -311,13 +316,30 @@ impl NativeSession {
   }
 
   /// The end of the tick: writes what `sendFrame` queued, without blocking, and makes the next
-  /// frame the first of a new burst (written at once).
+  /// frame the first of a new burst (written at once). The first flush after `joinPeers` also
+  /// lets peer frames in: they follow INIT, the handlers and what was queued before the child ran.
   #[napi]
   pub fn flush(&self) {
     if let Some(channel) = &self.channel {
+      channel.open_peers();
       channel.flush();
       channel.outbox.borrow_mut().end_tick();
     }
+  }
+
+  /// Makes this child worker `id` of `router`'s pool: what its peers send it (`this.to(id)` in a
+  /// child) is routed to it from the next `flush()` on, and what it sends them is routed without
+  /// a JS call. Call before the first `flush()`.
+  #[napi]
+  pub fn join_peers(&self, router: &PeerRouter, id: u32) -> Result<()> {
+    if id == 0 || id > router.inner.size() {
+      return Err(error(
+        ErrorCode::Internal,
+        format!("no worker {id} in this pool"),
+      ));
+    }
+    self.channel()?.join_peers(router.inner.clone(), id);
+    Ok(())
   }
 
   /// Asks for a `ChannelEvent.Written` once everything queued has been written (check

@@ -26,6 +26,9 @@ pub enum ProtocolError {
   InvalidUtf8,
   /// A kind that carries nothing arrived with a payload.
   UnexpectedPayload { kind: u8, length: usize },
+  /// A peer frame (`To`) that names no worker of the pool, or is not followed by a frame a peer
+  /// can receive. Says which.
+  Route(String),
 }
 
 impl fmt::Display for ProtocolError {
@@ -47,6 +50,7 @@ impl fmt::Display for ProtocolError {
         f,
         "frame kind 0x{kind:02x} carries no payload, got {length} bytes"
       ),
+      ProtocolError::Route(detail) => write!(f, "a message for a peer {detail}"),
     }
   }
 }

@@ -51,6 +51,12 @@ pub enum FrameKind {
   /// bytes: JSON beside raw binary values and long strings, or V8's structured clone
   /// (`lib/shared/packed.js`, docs/protocol.md). Checked by the JS that decodes it.
   Packed = 0x0b,
+  /// Child to parent: the next frame (a `Message`, `Text` or `Event`) is for a peer, not for the
+  /// parent: ASCII payload, a worker id (`"2"`) or `"*"` for every worker, the sender included.
+  /// The parent routes the pair in Rust (`src/napi/router.rs`); JS never sees it.
+  To = 0x0c,
+  /// Parent to child: the next frame was sent by a peer: ASCII payload, the sender's worker id.
+  From = 0x0d,
   /// Child to parent: coverage counts of istanbul-instrumented code that ran in the child, as
   /// JSON, sent once when the child ends.
   Coverage = 0x10,
@@ -85,7 +91,7 @@ impl Copy for FrameKind {}
 
 impl FrameKind {
   /// Every kind, for tables built from the numbering (the child runtime's prelude, tests).
-  pub const ALL: [FrameKind; 12] = [
+  pub const ALL: [FrameKind; 14] = [
     FrameKind::Message,
     FrameKind::Error,
     FrameKind::Handler,
@@ -97,6 +103,8 @@ impl FrameKind {
     FrameKind::Result,
     FrameKind::Cancel,
     FrameKind::Packed,
+    FrameKind::To,
+    FrameKind::From,
     FrameKind::Coverage,
   ];
 
@@ -118,6 +126,8 @@ impl FrameKind {
       FrameKind::Result => "Result",
       FrameKind::Cancel => "Cancel",
       FrameKind::Packed => "Packed",
+      FrameKind::To => "To",
+      FrameKind::From => "From",
       FrameKind::Coverage => "Coverage",
     }
   }
@@ -131,8 +141,10 @@ impl FrameKind {
       | FrameKind::Result
       | FrameKind::Cancel
       | FrameKind::Packed => Direction::Both,
-      FrameKind::Handler | FrameKind::Init => Direction::ToChild,
-      FrameKind::Error | FrameKind::Ready | FrameKind::Coverage => Direction::ToParent,
+      FrameKind::Handler | FrameKind::Init | FrameKind::From => Direction::ToChild,
+      FrameKind::Error | FrameKind::Ready | FrameKind::To | FrameKind::Coverage => {
+        Direction::ToParent
+      }
     }
   }
 
@@ -149,6 +161,8 @@ impl FrameKind {
       | FrameKind::Call
       | FrameKind::Result
       | FrameKind::Cancel
+      | FrameKind::To
+      | FrameKind::From
       | FrameKind::Coverage => Encoding::Utf8,
     }
   }

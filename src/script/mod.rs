@@ -4,4 +4,4 @@ pub mod cache;
 pub mod runtime;
 
 pub use cache::CacheDir;
-pub use runtime::{script_runner, worker_script, SourceForm};
+pub use runtime::{script_runner, spare_script, worker_script, SourceForm};

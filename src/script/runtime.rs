@@ -160,6 +160,18 @@ pub fn script_runner() -> String {
   script
 }
 
+/// The script of a spare (warm start): the runtime alone. It boots, says READY and waits in the
+/// handshake; the worker's source arrives in INIT (`worker`) when a `run()` adopts it.
+pub fn spare_script() -> &'static str {
+  static SCRIPT: OnceLock<String> = OnceLock::new();
+  SCRIPT.get_or_init(|| {
+    format!(
+      "{}__proclet_runtime.start(null, false, true);\n",
+      runtime_bundle()
+    )
+  })
+}
+
 #[cfg(test)]
 mod tests {
   use super::*;
