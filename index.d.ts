@@ -152,10 +152,14 @@ export interface ProcletOptions {
    * - `'advanced'`: the structured clone ({@link StructuredValue}): Map, Set, Date, RegExp, BigInt,
    *   Error (built-in class, name, message, stack, cause, own properties), `undefined`, NaN, -0,
    *   Infinity, sparse arrays, shared and circular references, binary values. An instance of a
-   *   class (it would lose its class and private fields), a function or a symbol is an error.
+   *   class (it would lose its class and private fields), a function or a symbol is an error;
+   *   so are an Error inside its own `cause` (V8 cannot read it back) and a value nested more
+   *   than 1000 levels deep (deeper than V8's reader takes).
    *
    * A value that cannot travel throws a `TypeError` `ERR_PROCLET_INVALID_MESSAGE` synchronously
-   * in the sending process, naming where it is (`message.items[3].fn is a function`).
+   * in the sending process, naming where it is (`message.items[3].fn is a function`); a value
+   * nested deeper than the sender's stack allows is one too (`message.a.a.a.a.a.a.a.a… is nested
+   * too deeply`).
    *
    * @example
    * const p = new Proclet(function () {

@@ -117,6 +117,14 @@ function describePath(root, keys) {
   return text;
 }
 
+/**
+ * The refusal of a value nested too deeply, naming the first levels of its path
+ * (`message.a.a.a.a.a.a.a.a… is nested more than 1000 levels, ...`).
+ */
+function tooDeep(root, keys, operation, what, hint) {
+  return errors.invalidMessage(operation, `${describePath(root, keys.slice(0, 8))}… is nested ${what}`, hint);
+}
+
 const JSON_HINT = "With serialization: 'json' a message holds JSON values and binary data (Buffer, TypedArray, DataView, ArrayBuffer)";
 
 /** The slow path: a copy of `value` ready for JSON.stringify, with sections and patches. */
@@ -225,7 +233,16 @@ function encode(kind, value, root, operation) {
     return text;
   }
   const builder = new Builder(root, operation);
-  const out = builder.build('', value);
+  let out;
+  try {
+    out = builder.build('', value);
+  } catch (error) {
+    // The stack ran out (JSON.stringify would throw the same RangeError, a little deeper).
+    if (error instanceof RangeError && error.code === undefined && builder.keys.length > SCAN_DEPTH) {
+      throw tooDeep(root, builder.keys, operation, `too deeply: the stack ran out ${builder.keys.length} levels down`, JSON_HINT);
+    }
+    throw error;
+  }
   if (out === undefined) throw builder.refuse("undefined, which JSON cannot carry; use serialization: 'advanced'");
   if (builder.sections.length === 0) return JSON.stringify(out);
   const head = JSON.stringify([out, builder.patches]);
@@ -334,4 +351,4 @@ function exact(value, depth) {
   }
 }
 
-module.exports = { encode, decode, needsWork, jsonExact, describePath, binaryType, STRING_SECTION, TYPED };
+module.exports = { encode, decode, needsWork, jsonExact, describePath, tooDeep, binaryType, STRING_SECTION, TYPED };

@@ -17,7 +17,7 @@ const errors = require('./errors');
 const { pack, FORMAT_V8, FLAG_ERRORS } = require('./packed');
 const binary = require('./binary');
 
-const { describePath, jsonExact, TYPED } = binary;
+const { describePath, tooDeep, jsonExact, TYPED } = binary;
 
 let v8 = null;
 /** The serializer classes, made on first use (the child loads `v8` only in this mode). */
@@ -25,6 +25,12 @@ let classes = null;
 
 /** ArrayBufferViews this large travel as sections of their own. */
 const BIG_VIEW = 64 * 1024;
+/**
+ * Values nested deeper are refused: V8's serializer writes values deeper than its deserializer
+ * reads back (about 3100 vs 1900 levels on Node's default stack), and a payload the receiver
+ * cannot read is a protocol error there.
+ */
+const MAX_DEPTH = 1000;
 /** Host object tags: a view serialized by Node in the value, or one kept in a section. */
 const IN_BAND = 1;
 const OUT_OF_BAND = 2;
@@ -116,6 +122,8 @@ class Walker {
     this.operation = operation;
     this.keys = [];
     this.seen = new Set();
+    /** Errors whose cause is being walked: V8 cannot read back an Error inside its own cause. */
+    this.causing = new Set();
     this.errors = [];
   }
 
@@ -133,7 +141,10 @@ class Walker {
     const type = typeof value;
     if (type === 'function') throw this.refuse('a function');
     if (type === 'symbol') throw this.refuse('a symbol');
-    if (type !== 'object' || value === null || this.seen.has(value)) return;
+    if (type !== 'object' || value === null) return;
+    if (this.causing.has(value)) throw this.refuse('the Error that holds it, which structured clone cannot carry back (an Error inside its own cause)');
+    if (this.seen.has(value)) return;
+    if (this.keys.length > MAX_DEPTH) throw tooDeep(this.root, this.keys, this.operation, `more than ${MAX_DEPTH} levels, which structured clone cannot read back`, HINT);
     this.seen.add(value);
     if (Array.isArray(value)) {
       if (value.length <= 65536) for (let i = 0; i < value.length; i++) this.at(i, value[i]);
@@ -179,7 +190,11 @@ class Walker {
       props[key] = error[key];
     }
     const fix = { name: String(error.name), builtin: builtinClass(error), props };
-    if (Object.prototype.hasOwnProperty.call(error, 'cause')) this.at('cause', error.cause);
+    if (Object.prototype.hasOwnProperty.call(error, 'cause')) {
+      this.causing.add(error);
+      this.at('cause', error.cause);
+      this.causing.delete(error);
+    }
     if (Array.isArray(error.errors)) {
       this.at('errors', error.errors);
       fix.errors = error.errors;
