@@ -170,7 +170,10 @@ function functionLocation(fn) {
     if (objectId === undefined) return undefined;
     session.post('Runtime.getProperties', { objectId, ownProperties: true }, (error, result) => {
       const found = !error && result && result.internalProperties && result.internalProperties.find((p) => p.name === '[[FunctionLocation]]');
-      if (found && found.value && found.value.value) location = { line: found.value.value.lineNumber, column: found.value.value.columnNumber };
+      if (found && found.value && found.value.value) {
+        const { lineNumber, columnNumber, scriptId } = found.value.value;
+        location = { line: lineNumber, column: columnNumber, scriptId };
+      }
     });
     session.post('Runtime.releaseObject', { objectId }, () => {});
   } catch {
@@ -178,7 +181,36 @@ function functionLocation(fn) {
   } finally {
     delete inspector[key];
   }
+  if (location) location.url = scriptUrl(location.scriptId);
   return location;
+}
+
+// scriptId -> URL of the script, as the debugger reported it when it was last enabled.
+const scriptUrls = new Map();
+
+/**
+ * The URL (or path) of the script V8 knows as `scriptId`: the file the function was written in,
+ * which may be another file than the caller's (a function imported from another module). The
+ * debugger reports every script when it is enabled; it is enabled only for a script not seen yet,
+ * and disabled again at once.
+ */
+function scriptUrl(scriptId) {
+  if (scriptId === undefined) return undefined;
+  if (!scriptUrls.has(scriptId)) {
+    const onParsed = (message) => {
+      const { params } = message;
+      if (params && params.scriptId !== undefined) scriptUrls.set(params.scriptId, params.url);
+    };
+    session.on('Debugger.scriptParsed', onParsed);
+    try {
+      session.post('Debugger.enable', () => {});
+      session.post('Debugger.disable', () => {});
+    } catch {
+    } finally {
+      session.off('Debugger.scriptParsed', onParsed);
+    }
+  }
+  return scriptUrls.get(scriptId);
 }
 
 /**
@@ -191,25 +223,34 @@ function functionLocation(fn) {
 function locateCompiled(fn, source, offsetOf, sites) {
   const { findSourceMap } = require('module');
   if (typeof findSourceMap !== 'function' || typeof process.getBuiltinModule !== 'function') return undefined;
-  for (const site of sites) {
-    let map;
+  // Only where the caller runs compiled code with a map (the inspector costs a few ms at first).
+  const mapped = sites.some((site) => {
     try {
-      map = findSourceMap(site.file);
-    } catch {}
-    if (!map || !map.payload) continue;
-    const startOffset = offsetOf();
-    // The function's own line breaks before its location: its first line is then not known.
-    if (startOffset === undefined || source.slice(0, startOffset).includes('\n')) return undefined;
-    const location = functionLocation(fn);
-    if (!location || location.column < startOffset) return undefined;
-    // V8 says where the function is, not in which script: it is taken as this file's when this
-    // file's map leads from its start, on the same line of the code that ran, to the same first
-    // word in this file (a function that another compiled file passed in is then seldom placed).
-    const start = { line: location.line, column: location.column - startOffset };
-    if (!mapsToSameWord(map, start, site.file, /^(?:[\w$]+|[^])/.exec(source)[0])) return undefined;
-    return { file: site.file, ...start, map: mapPayload(map) };
-  }
-  return undefined;
+      return Boolean(findSourceMap(site.file));
+    } catch {
+      return false;
+    }
+  });
+  if (!mapped) return undefined;
+  const startOffset = offsetOf();
+  // The function's own line breaks before its location: its first line is then not known.
+  if (startOffset === undefined || source.slice(0, startOffset).includes('\n')) return undefined;
+  const location = functionLocation(fn);
+  if (!location || location.column < startOffset || typeof location.url !== 'string') return undefined;
+  // The script the function was written in, which need not be the caller's (a function imported
+  // from another module): a file Node has a source map for, else it is not placed.
+  const file = location.url;
+  if (!(path.isAbsolute(file) || file.startsWith('file:'))) return undefined;
+  let map;
+  try {
+    map = findSourceMap(file);
+  } catch {}
+  if (!map || !map.payload) return undefined;
+  // A last check that this is the function's text: the map leads from its start, on the same
+  // line of the code that ran, to the same first word in that file.
+  const start = { line: location.line, column: location.column - startOffset };
+  if (!mapsToSameWord(map, start, file, /^(?:[\w$]+|[^])/.exec(source)[0])) return undefined;
+  return { file, ...start, map: mapPayload(map) };
 }
 
 /**
