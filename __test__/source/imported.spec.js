@@ -1,5 +1,5 @@
 'use strict';
-// A worker and a handler written in one TypeScript file (workers.ts) and passed to proclet in
+// Workers (`export function`, `export async function`) and a handler written in one TypeScript file (workers.ts) and passed to proclet in
 // another (main.ts), run by tsx: the frames of the errors revived in the parent name the file
 // where the code was written (workers.ts) at the line and column of each `new XError(`, not the
 // calling file, nor the cached child script.
@@ -20,13 +20,14 @@ function whereMade(file, made) {
   return `${file}:${index + 1}:${lines[index].indexOf(made) + 1}`;
 }
 
-test('tsx: a worker and a handler imported from another file throw at their own file, line and column', async () => {
+test('tsx: workers (export function, export async function) and a handler imported from another file throw at their own file, line and column', async () => {
   const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
   const result = await runNode([tsx, main], { cwd: path.dirname(main), timeoutMs: 60000 });
   expect({ stderr: result.stderr, code: result.code }).toEqual({ stderr: '', code: 0 });
   const frames = JSON.parse(result.stdout);
   expect(frames).toEqual({
     worker: `at Object.worker (${whereMade(workers, 'new RangeError(')})`,
+    asyncWorker: `at Object.asyncWorker (${whereMade(workers, 'new SyntaxError(')})`,
     handler: `at Object.handler (${whereMade(workers, 'new TypeError(')})`,
   });
 });
