@@ -276,7 +276,11 @@ function mapsToSameWord(map, location, file, word) {
   if (!original || original !== asPath(file)) return false;
   const read = readFile(original);
   if (!read || entry.originalLine >= read.lineStarts.length) return false;
-  const at = read.lineStarts[entry.originalLine] + entry.originalColumn;
+  let at = read.lineStarts[entry.originalLine] + entry.originalColumn;
+  // A compiler maps an exported declaration's start to its `export` (`export async function`,
+  // `export default function`): the function's own first word comes after it.
+  const exported = /^export\s+(?:default\s+)?/.exec(read.text.slice(at, at + 64));
+  if (exported && !word.startsWith('export')) at += exported[0].length;
   return read.text.startsWith(word, at);
 }
 
