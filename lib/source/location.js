@@ -214,28 +214,19 @@ function scriptUrl(scriptId) {
 }
 
 /**
- * For a function whose text no file holds: `{ file, line, column, map }` when the file of one of
- * `sites` has a source map that Node knows, placing the function where it is in the code that
- * runs (0-based), with that map (its payload, without the sources' text); else undefined.
+ * For a function whose text no file holds: `{ file, line, column, map }` when the file V8 says it
+ * was written in (`location`, functionLocation's) has a source map that Node knows, placing the
+ * function where it is in the code that runs (0-based), with that map (its payload, without the
+ * sources' text); else undefined.
  * `offsetOf()` says how far into `source` V8's location of the function is (syntax.js's
  * locationOffset).
  */
-function locateCompiled(fn, source, offsetOf, sites) {
+function locateCompiled(fn, source, offsetOf, location) {
   const { findSourceMap } = require('module');
-  if (typeof findSourceMap !== 'function' || typeof process.getBuiltinModule !== 'function') return undefined;
-  // Only where the caller runs compiled code with a map (the inspector costs a few ms at first).
-  const mapped = sites.some((site) => {
-    try {
-      return Boolean(findSourceMap(site.file));
-    } catch {
-      return false;
-    }
-  });
-  if (!mapped) return undefined;
+  if (typeof findSourceMap !== 'function') return undefined;
   const startOffset = offsetOf();
   // The function's own line breaks before its location: its first line is then not known.
   if (startOffset === undefined || source.slice(0, startOffset).includes('\n')) return undefined;
-  const location = functionLocation(fn);
   if (!location || location.column < startOffset || typeof location.url !== 'string') return undefined;
   // The script the function was written in, which need not be the caller's (a function imported
   // from another module): a file Node has a source map for, else it is not placed.
@@ -251,6 +242,33 @@ function locateCompiled(fn, source, offsetOf, sites) {
   const start = { line: location.line, column: location.column - startOffset };
   if (!mapsToSameWord(map, start, file, /^(?:[\w$]+|[^])/.exec(source)[0])) return undefined;
   return { file, ...start, map: mapPayload(map) };
+}
+
+/**
+ * For a function that the files of `sites` do not hold: the file V8 says it was written in (a
+ * function imported from another module), asked only then. `{ file, line, column, map? }`
+ * (0-based) when that file holds its text as it is (`map`: the file's source map, when Node knows
+ * one), or when it is compiled code with a source map that Node knows (locateCompiled); else
+ * undefined.
+ */
+function locateOwn(fn, source, offsetOf, sites) {
+  if (typeof process.getBuiltinModule !== 'function') return undefined;
+  const location = functionLocation(fn);
+  if (!location || typeof location.url !== 'string') return undefined;
+  let file = location.url;
+  if (!(path.isAbsolute(file) || file.startsWith('file:'))) return undefined;
+  // The debugger names every script by URL; Node's frames name a CommonJS module by its path.
+  if (file.startsWith('file:')) {
+    try {
+      const asPath = fileURLToPath(file);
+      if (require.cache[asPath]) file = asPath;
+    } catch {}
+  }
+  if (!sites.some((site) => site.file === file)) {
+    const found = locateIn(source, { file, line: location.line + 1, column: 1 });
+    if (found) return withSourceMap(found);
+  }
+  return locateCompiled(fn, source, offsetOf, location);
 }
 
 /**
@@ -305,4 +323,4 @@ function withSourceMap(at) {
   return map && map.payload ? { ...at, map: mapPayload(map) } : at;
 }
 
-module.exports = { callSites, locate, locateCompiled, withSourceMap };
+module.exports = { callSites, locate, locateOwn, withSourceMap };
