@@ -252,7 +252,13 @@ function locateCompiled(fn, source, offsetOf, location) {
  * undefined.
  */
 function locateOwn(fn, source, offsetOf, sites) {
-  if (typeof process.getBuiltinModule !== 'function') return undefined;
+  if (typeof process.getBuiltinModule !== 'function' || sites.length === 0) return undefined;
+  // Asking V8 costs an inspector session and, for a script not seen yet, the debugger's list of
+  // every script (tens to hundreds of ms under a test runner that loads thousands): only where it
+  // can find something, when the caller runs compiled code with a source map that Node knows, or
+  // runs its file as written (the call site's position is at a call there; under Jest's
+  // transform the code that runs is another text, and the function is found in no file).
+  if (!sites.some(hasSourceMap) && !runsAsWritten(sites[0])) return undefined;
   const location = functionLocation(fn);
   if (!location || typeof location.url !== 'string') return undefined;
   let file = location.url;
@@ -269,6 +275,29 @@ function locateOwn(fn, source, offsetOf, sites) {
     if (found) return withSourceMap(found);
   }
   return locateCompiled(fn, source, offsetOf, location);
+}
+
+function hasSourceMap(site) {
+  const { findSourceMap } = require('module');
+  try {
+    return typeof findSourceMap === 'function' && Boolean(findSourceMap(site.file));
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the file of `site` (a call of proclet's) holds a call at the site's line and column. */
+function runsAsWritten(site) {
+  let file = site.file;
+  try {
+    if (file.startsWith('file:')) file = fileURLToPath(file);
+  } catch {
+    return false;
+  }
+  const entry = readFile(file);
+  if (!entry || !site.line || site.line > entry.lineStarts.length) return false;
+  const at = entry.lineStarts[site.line - 1] + Math.max((site.column || 1) - 1, 0);
+  return /^(?:new\s|[\w$]+\s*\()/.test(entry.text.slice(at, at + 256));
 }
 
 /**
