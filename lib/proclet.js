@@ -20,7 +20,7 @@ const { Calls, checkMethods } = require('./shared/calls');
 const { reviveThrown } = require('./shared/thrown');
 const sourceBoundary = require('./source');
 const { functionSource, callerFile, isOwnFile } = require('./source/function');
-const { callSites, locate, locateCompiled, withSourceMap } = require('./source/location');
+const { callSites, locate, locateOwn, withSourceMap } = require('./source/location');
 const { locationOffset } = require('./source/syntax');
 const { mergeChildCoverage } = require('./source/coverage');
 const { SIGNALS, signalNumber, childExecArgv, childEnv, normalizeOptions, stopTimeout } = require('./options');
@@ -45,7 +45,8 @@ const SHIPPED_WORKER = 'the function passed to new Proclet()';
 
 /**
  * What is shipped for `fn`: its source with what compiled code needs, and where it was written
- * when a file holds it as it is, or where it is in a compiled file that has a source map (`at`:
+ * when a file holds it as it is (the caller's, or the one V8 says it was written in), or where
+ * it is in a compiled file that has a source map (`at`:
  * { file, line, column, map? }, 0-based) (lib/source/location.js).
  */
 function shippedSource(fn, operation) {
@@ -55,7 +56,7 @@ function shippedSource(fn, operation) {
   let at;
   if (prepared.original === written.source) {
     const sites = callSites(shippedSource, isOwnFile);
-    at = withSourceMap(locate(written.source, sites)) || locateCompiled(fn, written.source, () => locationOffset(written.source, written.method), sites);
+    at = withSourceMap(locate(written.source, sites)) || locateOwn(fn, written.source, () => locationOffset(written.source, written.method), sites);
   }
   return at ? { ...prepared, at } : prepared;
 }

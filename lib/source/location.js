@@ -170,7 +170,10 @@ function functionLocation(fn) {
     if (objectId === undefined) return undefined;
     session.post('Runtime.getProperties', { objectId, ownProperties: true }, (error, result) => {
       const found = !error && result && result.internalProperties && result.internalProperties.find((p) => p.name === '[[FunctionLocation]]');
-      if (found && found.value && found.value.value) location = { line: found.value.value.lineNumber, column: found.value.value.columnNumber };
+      if (found && found.value && found.value.value) {
+        const { lineNumber, columnNumber, scriptId } = found.value.value;
+        location = { line: lineNumber, column: columnNumber, scriptId };
+      }
     });
     session.post('Runtime.releaseObject', { objectId }, () => {});
   } catch {
@@ -178,38 +181,123 @@ function functionLocation(fn) {
   } finally {
     delete inspector[key];
   }
+  if (location) location.url = scriptUrl(location.scriptId);
   return location;
 }
 
+// scriptId -> URL of the script, as the debugger reported it when it was last enabled.
+const scriptUrls = new Map();
+
 /**
- * For a function whose text no file holds: `{ file, line, column, map }` when the file of one of
- * `sites` has a source map that Node knows, placing the function where it is in the code that
- * runs (0-based), with that map (its payload, without the sources' text); else undefined.
+ * The URL (or path) of the script V8 knows as `scriptId`: the file the function was written in,
+ * which may be another file than the caller's (a function imported from another module). The
+ * debugger reports every script when it is enabled; it is enabled only for a script not seen yet,
+ * and disabled again at once.
+ */
+function scriptUrl(scriptId) {
+  if (scriptId === undefined) return undefined;
+  if (!scriptUrls.has(scriptId)) {
+    const onParsed = (message) => {
+      const { params } = message;
+      if (params && params.scriptId !== undefined) scriptUrls.set(params.scriptId, params.url);
+    };
+    session.on('Debugger.scriptParsed', onParsed);
+    try {
+      session.post('Debugger.enable', () => {});
+      session.post('Debugger.disable', () => {});
+    } catch {
+    } finally {
+      session.off('Debugger.scriptParsed', onParsed);
+    }
+  }
+  return scriptUrls.get(scriptId);
+}
+
+/**
+ * For a function whose text no file holds: `{ file, line, column, map }` when the file V8 says it
+ * was written in (`location`, functionLocation's) has a source map that Node knows, placing the
+ * function where it is in the code that runs (0-based), with that map (its payload, without the
+ * sources' text); else undefined.
  * `offsetOf()` says how far into `source` V8's location of the function is (syntax.js's
  * locationOffset).
  */
-function locateCompiled(fn, source, offsetOf, sites) {
+function locateCompiled(fn, source, offsetOf, location) {
   const { findSourceMap } = require('module');
-  if (typeof findSourceMap !== 'function' || typeof process.getBuiltinModule !== 'function') return undefined;
-  for (const site of sites) {
-    let map;
+  if (typeof findSourceMap !== 'function') return undefined;
+  const startOffset = offsetOf();
+  // The function's own line breaks before its location: its first line is then not known.
+  if (startOffset === undefined || source.slice(0, startOffset).includes('\n')) return undefined;
+  if (!location || location.column < startOffset || typeof location.url !== 'string') return undefined;
+  // The script the function was written in, which need not be the caller's (a function imported
+  // from another module): a file Node has a source map for, else it is not placed.
+  const file = location.url;
+  if (!(path.isAbsolute(file) || file.startsWith('file:'))) return undefined;
+  let map;
+  try {
+    map = findSourceMap(file);
+  } catch {}
+  if (!map || !map.payload) return undefined;
+  // A last check that this is the function's text: the map leads from its start, on the same
+  // line of the code that ran, to the same first word in that file.
+  const start = { line: location.line, column: location.column - startOffset };
+  if (!mapsToSameWord(map, start, file, /^(?:[\w$]+|[^])/.exec(source)[0])) return undefined;
+  return { file, ...start, map: mapPayload(map) };
+}
+
+/**
+ * For a function that the files of `sites` do not hold: the file V8 says it was written in (a
+ * function imported from another module), asked only then. `{ file, line, column, map? }`
+ * (0-based) when that file holds its text as it is (`map`: the file's source map, when Node knows
+ * one), or when it is compiled code with a source map that Node knows (locateCompiled); else
+ * undefined.
+ */
+function locateOwn(fn, source, offsetOf, sites) {
+  if (typeof process.getBuiltinModule !== 'function' || sites.length === 0) return undefined;
+  // Asking V8 costs an inspector session and, for a script not seen yet, the debugger's list of
+  // every script (tens to hundreds of ms under a test runner that loads thousands): only where it
+  // can find something, when the caller runs compiled code with a source map that Node knows, or
+  // runs its file as written (the call site's position is at a call there; under Jest's
+  // transform the code that runs is another text, and the function is found in no file).
+  if (!sites.some(hasSourceMap) && !runsAsWritten(sites[0])) return undefined;
+  const location = functionLocation(fn);
+  if (!location || typeof location.url !== 'string') return undefined;
+  let file = location.url;
+  if (!(path.isAbsolute(file) || file.startsWith('file:'))) return undefined;
+  // The debugger names every script by URL; Node's frames name a CommonJS module by its path.
+  if (file.startsWith('file:')) {
     try {
-      map = findSourceMap(site.file);
+      const asPath = fileURLToPath(file);
+      if (require.cache[asPath]) file = asPath;
     } catch {}
-    if (!map || !map.payload) continue;
-    const startOffset = offsetOf();
-    // The function's own line breaks before its location: its first line is then not known.
-    if (startOffset === undefined || source.slice(0, startOffset).includes('\n')) return undefined;
-    const location = functionLocation(fn);
-    if (!location || location.column < startOffset) return undefined;
-    // V8 says where the function is, not in which script: it is taken as this file's when this
-    // file's map leads from its start, on the same line of the code that ran, to the same first
-    // word in this file (a function that another compiled file passed in is then seldom placed).
-    const start = { line: location.line, column: location.column - startOffset };
-    if (!mapsToSameWord(map, start, site.file, /^(?:[\w$]+|[^])/.exec(source)[0])) return undefined;
-    return { file: site.file, ...start, map: mapPayload(map) };
   }
-  return undefined;
+  if (!sites.some((site) => site.file === file)) {
+    const found = locateIn(source, { file, line: location.line + 1, column: 1 });
+    if (found) return withSourceMap(found);
+  }
+  return locateCompiled(fn, source, offsetOf, location);
+}
+
+function hasSourceMap(site) {
+  const { findSourceMap } = require('module');
+  try {
+    return typeof findSourceMap === 'function' && Boolean(findSourceMap(site.file));
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the file of `site` (a call of proclet's) holds a call at the site's line and column. */
+function runsAsWritten(site) {
+  let file = site.file;
+  try {
+    if (file.startsWith('file:')) file = fileURLToPath(file);
+  } catch {
+    return false;
+  }
+  const entry = readFile(file);
+  if (!entry || !site.line || site.line > entry.lineStarts.length) return false;
+  const at = entry.lineStarts[site.line - 1] + Math.max((site.column || 1) - 1, 0);
+  return /^(?:new\s|[\w$]+\s*\()/.test(entry.text.slice(at, at + 256));
 }
 
 /**
@@ -235,7 +323,11 @@ function mapsToSameWord(map, location, file, word) {
   if (!original || original !== asPath(file)) return false;
   const read = readFile(original);
   if (!read || entry.originalLine >= read.lineStarts.length) return false;
-  const at = read.lineStarts[entry.originalLine] + entry.originalColumn;
+  let at = read.lineStarts[entry.originalLine] + entry.originalColumn;
+  // A compiler maps an exported declaration's start to its `export` (`export async function`,
+  // `export default function`): the function's own first word comes after it.
+  const exported = /^export\s+(?:default\s+)?/.exec(read.text.slice(at, at + 64));
+  if (exported && !word.startsWith('export')) at += exported[0].length;
   return read.text.startsWith(word, at);
 }
 
@@ -260,4 +352,4 @@ function withSourceMap(at) {
   return map && map.payload ? { ...at, map: mapPayload(map) } : at;
 }
 
-module.exports = { callSites, locate, locateCompiled, withSourceMap };
+module.exports = { callSites, locate, locateOwn, withSourceMap };
