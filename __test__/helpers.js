@@ -111,4 +111,13 @@ async function outcome(fn) {
   return { events, exit, pid: p.pid };
 }
 
-module.exports = { alive, proclet, track, nextMessages, next, endAll, runNode, fixture, outcome, Proclet };
+/**
+ * Resolves once the handles closed by what already happened have closed: a child's exit is
+ * delivered in the loop's poll phase and its handles (uv_close) close in that turn's closing
+ * phase, after its check phase; an immediate queued from the check phase runs after it.
+ */
+function handlesClosed() {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
+module.exports = { alive, proclet, track, nextMessages, next, endAll, runNode, fixture, outcome, Proclet, handlesClosed };

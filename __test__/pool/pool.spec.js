@@ -4,7 +4,7 @@
 
 const fs = require('fs');
 const { ProcletPool, Proclet } = require('proclet');
-const { alive } = require('../helpers');
+const { alive, handlesClosed } = require('../helpers');
 
 const pools = new Set();
 function pool(fn, options) {
@@ -302,6 +302,7 @@ describe('the pool as one', () => {
     expect(exits.map(([id]) => id).sort()).toEqual([1, 2]);
     expect(await p.exited).toEqual(result);
     expect(pids.some(alive)).toBe(false);
+    await handlesClosed();
     expect(fdCount()).toBeLessThanOrEqual(before);
   });
 });

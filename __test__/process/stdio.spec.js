@@ -4,7 +4,7 @@
 
 const fs = require('fs');
 const path = require('path');
-const { track, endAll, runNode, alive, Proclet } = require('../helpers');
+const { track, endAll, runNode, alive, Proclet, handlesClosed } = require('../helpers');
 
 afterEach(endAll);
 
@@ -143,8 +143,7 @@ test('pipes leave no file descriptor open, and do not keep the parent alive', as
     await p.exited;
     expect(await out).toBe('hi\n');
   }
-  // Handles close on a later turn of the loop.
-  await new Promise((resolve) => setImmediate(resolve));
+  await handlesClosed();
   expect(fds()).toBe(before);
 
   const script = path.join(__dirname, 'fixtures', 'pipe-exits.js');
