@@ -282,6 +282,7 @@ describe('the pool as one', () => {
   });
 
   test('workers by id, ready, stop(): every worker ends and nothing is left behind', async () => {
+    await handlesClosed(); // those of the tests before
     const before = fdCount();
     const p = pool(function () {
       this.on('stop', function () {

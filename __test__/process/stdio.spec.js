@@ -134,6 +134,7 @@ test('a stream that is not read holds the child back instead of buffering withou
 
 test('pipes leave no file descriptor open, and do not keep the parent alive', async () => {
   const fds = () => fs.readdirSync('/proc/self/fd').length;
+  await handlesClosed(); // those of the tests before
   const before = fds();
   for (let i = 0; i < 5; i++) {
     const p = track(new Proclet(() => console.log('hi'), { stdio: 'pipe' }));
