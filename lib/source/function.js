@@ -5,6 +5,7 @@ const path = require('path');
 const util = require('util');
 const errors = require('../shared/errors');
 const { sourceHint } = require('./index');
+const { callSites } = require('./location');
 
 const FUNCTION_HINT =
   'Pass a function written in JavaScript source (a declaration, expression, arrow, async function or method); ' +
@@ -67,32 +68,18 @@ function functionSource(fn, operation) {
  * child resolves from there. Absolute path or file: URL.
  */
 function callerFile(below) {
-  const prepare = Error.prepareStackTrace;
-  const limit = Error.stackTraceLimit;
-  let frames = [];
-  try {
-    Error.stackTraceLimit = 32;
-    Error.prepareStackTrace = (_, callSites) => callSites;
-    const holder = {};
-    Error.captureStackTrace(holder, below);
-    frames = holder.stack;
-  } finally {
-    Error.prepareStackTrace = prepare;
-    Error.stackTraceLimit = limit;
-  }
-  const own = path.join(__dirname, '..', '..');
-  for (const frame of Array.isArray(frames) ? frames : []) {
-    const file = frame.getFileName();
-    if (!file || file.startsWith('node:') || !(path.isAbsolute(file) || file.startsWith('file:'))) continue;
-    if (path.isAbsolute(file) && isOwnFile(file, own)) continue;
-    return file;
-  }
+  const [site] = callSites(below, ownFile);
   // REPL, `node -e`: resolve from the working directory.
-  return path.join(process.cwd(), '[proclet]');
+  return site === undefined ? path.join(process.cwd(), '[proclet]') : site.file;
 }
 
 function isOwnFile(file, own) {
   return file === path.join(own, 'index.js') || file.startsWith(path.join(own, 'lib') + path.sep);
 }
 
-module.exports = { functionSource, callerFile, isOwnFile: (file) => path.isAbsolute(file) && isOwnFile(file, path.join(__dirname, '..', '..')) };
+/** Whether `file` (a path or file: URL from a stack frame) is one of proclet's own. */
+function ownFile(file) {
+  return path.isAbsolute(file) && isOwnFile(file, path.join(__dirname, '..', '..'));
+}
+
+module.exports = { functionSource, callerFile, isOwnFile: ownFile };
