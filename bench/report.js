@@ -134,6 +134,19 @@ function ratioRows(cases) {
       verdict: Number.isNaN(kib) ? '' : kib < IDLE_LIMIT_KIB ? 'PASS' : 'FAIL',
     });
   }
+  const warmStart = byId.get('warm start');
+  if (warmStart) {
+    const ms = median(ok(series(warmStart, SUBJECT, 'constructMs')));
+    if (!Number.isNaN(ms)) {
+      rows.push({
+        label: 'warm start: new Proclet(fn) before run() (first in its process; not in the ratio above)',
+        absolute: `${fmt(ms)} ms`,
+        op: '',
+        target: null,
+        verdict: '',
+      });
+    }
+  }
   const idlePool = byId.get('idle pool rss');
   if (idlePool) {
     const pool = median(ok(series(idlePool, SUBJECT, 'rssMiB')));
@@ -189,7 +202,7 @@ function ratioTable(rows) {
     ['subject / other', 'vs', 'ratio of medians', 'per-round range', 'vs fork-advanced', 'target', 'result'],
     rows.map((r) =>
       r.absolute
-        ? [r.label, '-', r.absolute, '', '', `${r.op} ${r.target}`, r.verdict]
+        ? [r.label, '-', r.absolute, '', '', r.target === null ? '' : `${r.op} ${r.target}`, r.verdict]
         : [
             r.subject === ADV ? `${r.label} (${ADV})` : r.label,
             r.vs,

@@ -6,7 +6,10 @@
 // node binary, Node flags, environment and working directory; inherited stdio) adopts one: its
 // Session takes over the spare's native session and sends INIT with the worker's source, so the
 // worker starts as soon as that frame arrives, without Node's boot. A replacement then boots in
-// the background.
+// the background, once the adopted child has sent its first batch (or ended), or
+// ADOPTION_GRACE_MS after its adoption (or its READY) if it sends nothing: spawning forks the
+// parent, which blocks its loop for a few milliseconds, and the adopted child's first message
+// must not wait behind that.
 //
 // What keeps the parent alive: nothing. A spare's native session is unreferenced from the start
 // (its exit report does not hold the loop, and its socket's poll never does), and it is
@@ -17,6 +20,9 @@ const { NativeSession } = require('./binding');
 const { FrameKind, ChannelEvent } = require('./shared/protocol');
 const errors = require('./shared/errors');
 const { SIGNALS, childExecArgv } = require('./options');
+
+/** After an adoption, the replacement spare is spawned by then at the latest (ms). */
+const ADOPTION_GRACE_MS = 200;
 
 /** The launch a spare was started with, and that a run() must match to adopt it. */
 function launchKey({ execPath, execArgv, env, cwd }) {
@@ -33,6 +39,8 @@ class Spare {
   ready = false;
   /** Where the native session's batches go once a Session adopted it. */
   #target = null;
+  /** The adopted child has sent something (or ended): its replacement may start. */
+  #heard = false;
   #warm;
 
   constructor(warm, launch) {
@@ -40,7 +48,20 @@ class Spare {
     this.key = launchKey(launch);
     this.native = new NativeSession(
       { execPath: launch.execPath, execArgv: launch.execArgv, method: false, spare: true, args: [], env: launch.env, cwd: launch.cwd, stdio: 'inherit' },
-      (kinds, payloads, ints) => (this.#target === null ? this.#idle(kinds) : this.#target(kinds, payloads, ints)),
+      (kinds, payloads, ints) => {
+        if (this.#target === null) return this.#idle(kinds);
+        if (!this.#heard) {
+          if (kinds.length === 1 && kinds[0] === FrameKind.Ready) {
+            // Adopted before it had booted: the worker starts now, and answers soon.
+            this.#warm.scheduleFill(ADOPTION_GRACE_MS);
+          } else {
+            this.#heard = true;
+            // At the next check phase: after this batch is delivered.
+            this.#warm.scheduleFill(0);
+          }
+        }
+        return this.#target(kinds, payloads, ints);
+      },
     );
     this.native.setRef(false);
     this.pid = this.native.pid;
@@ -84,6 +105,8 @@ class Warm {
   /** @type {Set<Spare>} */
   #spares = new Set();
   #refill = null;
+  /** The delay #refill was scheduled with (0: an immediate). */
+  #refillAt = 0;
   /** Spares that died before being adopted, in a row: past a few, stop replacing them. */
   #failures = 0;
 
@@ -136,8 +159,8 @@ class Warm {
     }
     this.#spares.delete(chosen);
     this.#failures = 0;
-    // The replacement boots after the adopter's INIT is written, not before.
-    this.#scheduleFill();
+    // The replacement boots once the adopted child has answered (see scheduleFill's callers).
+    if (chosen !== null && chosen.ready) this.scheduleFill(ADOPTION_GRACE_MS);
     return chosen;
   }
 
@@ -145,7 +168,7 @@ class Warm {
   died(spare) {
     if (!this.#spares.delete(spare)) return;
     // A launch whose runtime cannot start (bad flags) would otherwise respawn forever.
-    if (++this.#failures <= 3) this.#scheduleFill();
+    if (++this.#failures <= 3) this.scheduleFill(0);
   }
 
   /** Process ids of the spares (tests, diagnostics). */
@@ -158,12 +181,18 @@ class Warm {
     spare.end();
   }
 
-  #scheduleFill() {
-    if (this.#refill !== null) return;
-    this.#refill = setImmediate(() => {
+  /** Starts the missing spares in `delay` ms (0: at the next check phase), or sooner if already scheduled sooner. */
+  scheduleFill(delay) {
+    if (this.#refill !== null) {
+      if (delay > 0 || this.#refillAt <= 0) return;
+      clearTimeout(this.#refill);
+    }
+    const fill = () => {
       this.#refill = null;
       this.#fill();
-    });
+    };
+    this.#refillAt = delay;
+    this.#refill = delay > 0 ? setTimeout(fill, delay) : setImmediate(fill);
     this.#refill.unref();
   }
 

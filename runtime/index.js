@@ -89,6 +89,9 @@ function start(factory, method, spare = false) {
   // a require() rooted at the caller's file.
   require('vm').compileFunction('return 1', ['require', '__filename', '__dirname'], { filename: __filename })();
   require('module').createRequire(__filename);
+  // The global `performance` loads perf_hooks on first use (the writer's first frame reads the
+  // clock): over a millisecond that would otherwise fall between INIT and the first message.
+  performance.now();
 
   // A spare's handshake, read asynchronously: INIT (with the worker's source), the PACKED run()
   // arguments when INIT has none, then the HANDLER frames INIT announces.

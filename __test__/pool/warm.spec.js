@@ -41,6 +41,39 @@ test('run() adopts a spare: the worker runs in it, with handlers, arguments and 
   expect(warm.pids()).not.toContain(p.pid);
 });
 
+test("the replacement boots after the adopted child's first message, or soon without one", async () => {
+  warmup(1);
+  const [spare] = warm.pids();
+  const p = track(
+    new Proclet(function () {
+      this.send('first');
+    }),
+  );
+  let sparesAtFirst = null;
+  p.parent.on('message', () => {
+    sparesAtFirst = warm.pids();
+    p.kill();
+  });
+  p.run();
+  expect(p.pid).toBe(spare);
+  // Spawning forks the parent; the adopted child's first message does not wait behind it.
+  expect(warm.pids()).toEqual([]);
+  await p.exited;
+  expect(sparesAtFirst).toEqual([]);
+  await until(() => warm.pids().length === 1, 'a replacement spare is up');
+
+  // A worker that sends nothing: the replacement still comes (ADOPTION_GRACE_MS).
+  const silent = track(new Proclet(function () {}));
+  silent.child.on('message', function () {
+    this.close();
+  });
+  silent.run();
+  expect(warm.pids()).toEqual([]);
+  await until(() => warm.pids().length === 1, 'a replacement spare is up without a message');
+  silent.parent.send('done');
+  await silent.exited;
+});
+
 test('spares serve pools too', async () => {
   warmup(2);
   const spares = warm.pids();

@@ -343,8 +343,12 @@ function mapPayload(map) {
  * --enable-source-maps), and the child maps its frames as the parent does.
  */
 function withSourceMap(at) {
+  // Node keeps source maps only with --enable-source-maps (process.sourceMapsEnabled) or while
+  // collecting coverage (NODE_V8_COVERAGE); otherwise there is nothing to find, and loading
+  // Node's source-map cache would cost the first Proclet a millisecond.
+  if (!at || (process.sourceMapsEnabled === false && !process.env.NODE_V8_COVERAGE)) return at;
   const { findSourceMap } = require('module');
-  if (!at || typeof findSourceMap !== 'function') return at;
+  if (typeof findSourceMap !== 'function') return at;
   let map;
   try {
     map = findSourceMap(at.file);
