@@ -215,7 +215,7 @@ class Proclet {
     this.child = new ChildHandle({
       ship: (spec, fn, operation) => this.#ship(spec, fn, operation),
       emit: (event, args, operation) => {
-        const payload = this.#codec.list(FrameKind.Event, [event], args, operation);
+        const payload = this.#codec.event(event, args, operation);
         return this.#write(codec.kindOf(FrameKind.Event, payload), payload, operation);
       },
       call: (operation, name, args, callOptions) => calls.call(operation, name, args, callOptions),

@@ -30,7 +30,7 @@ function createContext({ writer, lifetime, useCalls, signal, registry, id, size,
     const operation = 'this.emit(event, ...args)';
     checkEventName(event, operation);
     if (RESERVED_FROM_CHILD.has(event)) throw errors.reservedEvent(operation, event, 'child');
-    const payload = encoder.list(FrameKind.Event, [event], args, operation);
+    const payload = encoder.event(event, args, operation);
     if (lifetime.closing) return false;
     return writer.queue(codec.kindOf(FrameKind.Event, payload), payload, operation);
   }
@@ -117,7 +117,7 @@ function createContext({ writer, lifetime, useCalls, signal, registry, id, size,
       emit(event, ...args) {
         checkEventName(event, emitOperation);
         if (RESERVED_TO_CHILD.has(event)) throw errors.reservedEvent(emitOperation, event, 'parent');
-        const payload = encoder.list(FrameKind.Event, [event], args, emitOperation);
+        const payload = encoder.event(event, args, emitOperation);
         return toPeer(route, codec.kindOf(FrameKind.Event, payload), payload, emitOperation);
       },
     });

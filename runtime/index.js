@@ -199,8 +199,8 @@ function start(factory, method, spare = false) {
           handlers.dispatchMessage(codec.decode(kind, payload), takeFrom());
           break;
         case FrameKind.Event: {
-          const [event, ...args] = JSON.parse(payload);
-          dispatchEvent(event, args, takeFrom());
+          const array = JSON.parse(payload);
+          dispatchEvent(array[0], array.slice(1), takeFrom());
           break;
         }
         case FrameKind.From:

@@ -223,12 +223,7 @@ class Builder {
  */
 function encode(kind, value, root, operation) {
   if (!needsWork(value, 0)) {
-    let text;
-    try {
-      text = JSON.stringify(value);
-    } catch (cause) {
-      throw errors.invalidMessage(operation, `the message cannot be serialized (${cause.message})`, JSON_HINT, cause);
-    }
+    const text = plainJson(value, operation);
     if (text === undefined) throw errors.invalidMessage(operation, `${root.name} is undefined, which JSON cannot carry; use serialization: 'advanced'`, JSON_HINT);
     return text;
   }
@@ -249,6 +244,18 @@ function encode(kind, value, root, operation) {
   const sections = [head, ...builder.sections];
   const lengths = sections.map((s) => (typeof s === 'string' ? Buffer.byteLength(s) : s instanceof Latin1 ? s.text.length : s.byteLength));
   return pack(kind, FORMAT_JSON, 0, sections, lengths, operation);
+}
+
+/**
+ * JSON.stringify of a value that needs no work (`needsWork` is false): undefined for undefined.
+ * A getter or toJSON of the user's that throws is ERR_PROCLET_INVALID_MESSAGE.
+ */
+function plainJson(value, operation) {
+  try {
+    return JSON.stringify(value);
+  } catch (cause) {
+    throw errors.invalidMessage(operation, `the message cannot be serialized (${cause.message})`, JSON_HINT, cause);
+  }
 }
 
 /**
@@ -351,4 +358,4 @@ function exact(value, depth) {
   }
 }
 
-module.exports = { encode, decode, needsWork, jsonExact, describePath, tooDeep, binaryType, STRING_SECTION, TYPED };
+module.exports = { encode, decode, needsWork, plainJson, jsonExact, describePath, tooDeep, binaryType, STRING_SECTION, TYPED };

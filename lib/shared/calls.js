@@ -60,6 +60,29 @@ class Served {
   }
 }
 
+/** A call made, awaiting its result. */
+class Pending {
+  timer = null;
+
+  constructor(resolve, reject, signal) {
+    this.resolve = resolve;
+    this.reject = reject;
+    this.signal = signal;
+  }
+}
+
+/** Runs an exposed method with the arguments of a CALL array (from index 2). */
+function invoke(method, thisArg, array) {
+  switch (array.length) {
+    case 2:
+      return method.call(thisArg);
+    case 3:
+      return method.call(thisArg, array[2]);
+    default:
+      return method.apply(thisArg, array.slice(2));
+  }
+}
+
 class Calls {
   #send;
   #codec;
@@ -108,36 +131,41 @@ class Calls {
 
   // ---- as the caller --------------------------------------------------------------------------
 
-  /** Calls `name` on the other side; `options` is `{ timeout (ms), signal }`. */
-  call(operation, name, args, options = {}) {
+  /** Calls `name` on the other side; `options` is `{ timeout (ms), signal }` (omitted: neither). */
+  call(operation, name, args, options) {
     if (typeof name !== 'string' || name.length === 0) throw errors.invalidMethodName(operation, name);
-    const { timeout, signal } = checkCallOptions(operation, options);
-    const payload = this.#codec.list(FrameKind.Call, [this.#nextId, name], args, operation);
+    let timeout;
+    let signal;
+    if (options !== undefined) ({ timeout, signal } = checkCallOptions(operation, options));
+    const id = this.#nextId;
+    const payload = this.#codec.call(id, name, args, operation);
     if (signal && signal.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(this.#closed(operation));
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      const entry = { resolve, reject, timer: null, signal };
-      this.#pending.set(id, entry);
-      if (timeout > 0) {
-        entry.timer = setTimeout(() => this.#abandon(id, errors.callTimeout(operation, name, timeout, this.#peer())), timeout);
-      }
-      if (signal) this.#watch(signal, id);
-      try {
-        this.#send(codec.kindOf(FrameKind.Call, payload), payload);
-      } catch (error) {
-        this.#take(id);
-        reject(error);
-      }
+    this.#nextId++;
+    let entry;
+    const promise = new Promise((resolve, reject) => {
+      entry = new Pending(resolve, reject, signal);
     });
+    this.#pending.set(id, entry);
+    if (timeout > 0) {
+      entry.timer = setTimeout(() => this.#abandon(id, errors.callTimeout(operation, name, timeout, this.#peer())), timeout);
+    }
+    if (signal) this.#watch(signal, id);
+    try {
+      this.#send(typeof payload === 'string' ? FrameKind.Call : FrameKind.Packed, payload);
+    } catch (error) {
+      this.#take(id);
+      entry.reject(error);
+    }
+    return promise;
   }
 
   /** A RESULT frame's array. A result for a call no longer pending (timed out, aborted) is dropped. */
-  onResult([id, ok, value]) {
-    const entry = this.#take(id);
-    if (!entry) return;
-    if (ok) entry.resolve(value);
-    else entry.reject(reviveThrownValue(value, this.#peer()));
+  onResult(array) {
+    const entry = this.#take(array[0]);
+    if (entry === undefined) return;
+    if (array[1] === 1) entry.resolve(array[2]);
+    else entry.reject(reviveThrownValue(array[2], this.#peer()));
   }
 
   // The caller gave up (timeout, abort): reject now, and tell the callee, whose method sees its
@@ -170,10 +198,11 @@ class Calls {
 
   #take(id) {
     const entry = this.#pending.get(id);
-    if (!entry) return undefined;
+    if (entry === undefined) return undefined;
     this.#pending.delete(id);
-    if (entry.timer) clearTimeout(entry.timer);
-    const ids = entry.signal && this.#bySignal.get(entry.signal);
+    if (entry.timer !== null) clearTimeout(entry.timer);
+    if (entry.signal === undefined) return entry;
+    const ids = this.#bySignal.get(entry.signal);
     if (ids) {
       ids.delete(id);
       if (ids.size === 0) {
@@ -215,16 +244,35 @@ class Calls {
     }
   }
 
-  #serve([id, name, ...args]) {
-    const method = this.#methods.get(name);
+  // `array`: [id, name, ...args].
+  #serve(array) {
+    const id = array[0];
+    const method = this.#methods.get(array[1]);
     if (method === undefined) {
-      this.#answer(id, false, errors.unknownMethod(name, [...this.#methods.keys()]));
+      this.#answer(id, false, errors.unknownMethod(array[1], [...this.#methods.keys()]));
       return;
     }
     const call = new Served();
     this.#serving.set(id, call);
     // Counted until the method settles, cancelled or not: its `this.signal` must stay readable.
     serving++;
+    let result;
+    let then;
+    try {
+      result = store().run(call, invoke, method, this.#thisArg, array);
+      // A `then` getter of the user's may throw too.
+      then = result !== null && (typeof result === 'object' || typeof result === 'function') ? result.then : undefined;
+    } catch (error) {
+      served();
+      this.#reply(id, false, error);
+      return;
+    }
+    if (typeof then !== 'function') {
+      served();
+      this.#reply(id, true, result);
+      return;
+    }
+    // A thenable of the user's may call both of its callbacks, or one twice: the first counts.
     let settled = false;
     const settle = (ok, value) => {
       if (settled) return;
@@ -232,20 +280,6 @@ class Calls {
       served();
       this.#reply(id, ok, value);
     };
-    let result;
-    let then;
-    try {
-      result = store().run(call, () => method.apply(this.#thisArg, args));
-      // A `then` getter of the user's may throw too.
-      then = result !== null && (typeof result === 'object' || typeof result === 'function') ? result.then : undefined;
-    } catch (error) {
-      settle(false, error);
-      return;
-    }
-    if (typeof then !== 'function') {
-      settle(true, result);
-      return;
-    }
     new Promise((resolve, reject) => then.call(result, resolve, reject)).then(
       (value) => settle(true, value),
       (error) => settle(false, error),
@@ -289,7 +323,7 @@ class Calls {
       payload = errorPayload(id, error);
     }
     try {
-      this.#send(codec.kindOf(FrameKind.Result, payload), payload);
+      this.#send(typeof payload === 'string' ? FrameKind.Result : FrameKind.Packed, payload);
     } catch {
       // The caller is gone: nobody is waiting for this result.
     }
