@@ -166,6 +166,18 @@ function ratioRows(cases) {
       target: `${IDLE_POOL_LIMIT_MIB} MiB`,
       verdict: Number.isNaN(pool - empty) ? '' : pool - empty <= IDLE_POOL_LIMIT_MIB ? 'PASS' : 'FAIL',
     });
+    // The same measure for the peers' idle pools of the same size (their library loaded too).
+    for (const peer of ['tinypool', 'workerpool']) {
+      const rss = median(ok(series(idlePool, peer, 'rssMiB')));
+      if (Number.isNaN(rss)) continue;
+      rows.push({
+        label: `idle pool of 4: ${peer}'s parent RSS minus an empty script (for comparison)`,
+        absolute: `${fmt(rss - empty)} MiB (proclet's: ${fmt(pool - empty)} MiB)`,
+        op: '',
+        target: null,
+        verdict: '',
+      });
+    }
   }
   const idleCpu = byId.get('idle pool cpu');
   if (idleCpu) {

@@ -22,9 +22,7 @@ const sourceBoundary = require('./source');
 const { functionSource, callerFile, isOwnFile } = require('./source/function');
 const { callSites, locate, locateOwn, withSourceMap } = require('./source/location');
 const { locationOffset } = require('./source/syntax');
-const { mergeChildCoverage } = require('./source/coverage');
 const { SIGNALS, signalNumber, childExecArgv, childEnv, normalizeOptions, stopTimeout } = require('./options');
-const { isScriptWorker, resolveScript } = require('./script');
 const { ProcletStdio } = require('./stdio');
 const { Session } = require('./session');
 const { RestartPolicy } = require('./restart-policy');
@@ -179,8 +177,9 @@ class Proclet {
    */
   constructor(fn, options) {
     this.#caller = callerFile(Proclet);
-    if (isScriptWorker(fn)) {
-      this.#worker = { script: resolveScript(fn, this.#caller) };
+    // A script worker: a path or URL (lib/script.js, loaded when one is used).
+    if (typeof fn === 'string' || fn instanceof URL) {
+      this.#worker = { script: require('./script').resolveScript(fn, this.#caller) };
       this.#options = normalizeOptions(options);
     } else {
       const { source, method, original, prelude, at } = shippedSource(fn, 'new Proclet(fn)');
@@ -481,7 +480,7 @@ class Proclet {
       error: (thrown) => this.#emit('error', sourceBoundary.explainChildError(reviveThrown(thrown, `child process ${child.pid}`), this.#shipped)),
       coverage: (report) => {
         try {
-          mergeChildCoverage(report);
+          require('./source/coverage').mergeChildCoverage(report);
         } catch (error) {
           rethrowLater(error);
         }

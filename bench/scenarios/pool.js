@@ -53,7 +53,7 @@ exports.cases = (options) => [
     scenario: 'pool',
     title: `idle pool: parent RSS with a ready pool of ${WORKERS}, idle for 1 s (empty script for comparison)`,
     params: { mode: 'idle' },
-    contenders: ['proclet', 'proclet loaded', 'empty script'],
+    contenders: ['proclet', 'proclet loaded', 'empty script', 'tinypool', 'workerpool'],
     metric: { key: 'rssMiB', unit: 'MiB', better: 'lower' },
   },
   {
@@ -214,7 +214,22 @@ async function peers(n) {
 
 async function idle(contender) {
   let pool = null;
-  if (contender !== 'empty script') {
+  if (contender === 'tinypool' || contender === 'workerpool') {
+    // The peers' idle pools of the same size, their workers booted (calls answered) first.
+    let call;
+    if (contender === 'tinypool') {
+      const { Tinypool } = require('tinypool');
+      const tiny = new Tinypool({ filename: TASK, runtime: 'child_process', minThreads: WORKERS, maxThreads: WORKERS });
+      call = (message) => tiny.run(message);
+      pool = { stop: () => tiny.destroy() };
+    } else {
+      const workerpool = require('workerpool');
+      const wp = workerpool.pool(TASK, { workerType: 'process', minWorkers: WORKERS, maxWorkers: WORKERS, forkArgs: ['--workerpool'] });
+      call = (message) => wp.exec('echo', [message]);
+      pool = { stop: () => wp.terminate() };
+    }
+    await Promise.all(Array.from({ length: 2 * WORKERS }, (_, i) => call({ i, s: 'hello' })));
+  } else if (contender !== 'empty script') {
     const { ProcletPool } = require('proclet');
     if (contender === 'proclet') {
       pool = new ProcletPool(
