@@ -165,7 +165,13 @@ class Session {
   // A listener that throws is the user's uncaught exception, thrown from the user's own line:
   // it propagates out of this call unchanged (Node reports it where it was thrown), and what
   // remains of the batch is delivered on the next tick, after it.
+  //
+  // A batch of one event comes as `(kind, payload, undefined)` (src/napi/batch.rs).
   #dispatch(kinds, payloads, ints, from = 0) {
+    if (typeof kinds === 'number') {
+      this.#deliver(kinds, payloads, ints);
+      return;
+    }
     let i = from;
     try {
       for (; i < kinds.length; i++) this.#deliver(kinds[i], payloads[i], ints);

@@ -49,9 +49,9 @@ class Spare {
     this.native = new NativeSession(
       { execPath: launch.execPath, execArgv: launch.execArgv, method: false, spare: true, args: [], env: launch.env, cwd: launch.cwd, stdio: 'inherit' },
       (kinds, payloads, ints) => {
-        if (this.#target === null) return this.#idle(kinds);
+        if (this.#target === null) return this.#idle(typeof kinds === 'number' ? [kinds] : kinds);
         if (!this.#heard) {
-          if (kinds.length === 1 && kinds[0] === FrameKind.Ready) {
+          if (kinds === FrameKind.Ready) {
             // Adopted before it had booted: the worker starts now, and answers soon.
             this.#warm.scheduleFill(ADOPTION_GRACE_MS);
           } else {

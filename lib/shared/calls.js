@@ -89,7 +89,14 @@ class Calls {
   #peer;
   #thisArg;
   #nextId = 1;
-  /** id -> { resolve, reject, timer, signal }: calls made, awaiting their result. */
+  /**
+   * Calls made, awaiting their result: the latest one in a slot of its own (sequential calls,
+   * one awaited at a time, never touch the Map, whose churn rehashes it every few calls), the
+   * others by id. Ids only grow, so the slot holds the largest pending id, if it is pending.
+   */
+  #slotId = 0;
+  #slotEntry = null;
+  /** id -> Pending. */
   #pending = new Map();
   /** AbortSignal -> Set of ids: one 'abort' listener per signal, however many calls share it. */
   #bySignal = new Map();
@@ -146,7 +153,9 @@ class Calls {
     const promise = new Promise((resolve, reject) => {
       entry = new Pending(resolve, reject, signal);
     });
-    this.#pending.set(id, entry);
+    if (this.#slotEntry !== null) this.#pending.set(this.#slotId, this.#slotEntry);
+    this.#slotId = id;
+    this.#slotEntry = entry;
     if (timeout > 0) {
       entry.timer = setTimeout(() => this.#abandon(id, errors.callTimeout(operation, name, timeout, this.#peer())), timeout);
     }
@@ -197,9 +206,15 @@ class Calls {
   }
 
   #take(id) {
-    const entry = this.#pending.get(id);
-    if (entry === undefined) return undefined;
-    this.#pending.delete(id);
+    let entry;
+    if (id === this.#slotId && this.#slotEntry !== null) {
+      entry = this.#slotEntry;
+      this.#slotEntry = null;
+    } else {
+      entry = this.#pending.get(id);
+      if (entry === undefined) return undefined;
+      this.#pending.delete(id);
+    }
     if (entry.timer !== null) clearTimeout(entry.timer);
     if (entry.signal === undefined) return entry;
     const ids = this.#bySignal.get(entry.signal);
@@ -253,7 +268,6 @@ class Calls {
       return;
     }
     const call = new Served();
-    this.#serving.set(id, call);
     // Counted until the method settles, cancelled or not: its `this.signal` must stay readable.
     serving++;
     let result;
@@ -264,14 +278,17 @@ class Calls {
       then = result !== null && (typeof result === 'object' || typeof result === 'function') ? result.then : undefined;
     } catch (error) {
       served();
-      this.#reply(id, false, error);
+      this.#answered(id, false, error);
       return;
     }
+    // Settled synchronously: nothing could cancel it meanwhile (frames are read between tasks).
     if (typeof then !== 'function') {
       served();
-      this.#reply(id, true, result);
+      this.#answered(id, true, result);
       return;
     }
+    // Running: a CANCEL aborts its signal and drops its result.
+    this.#serving.set(id, call);
     // A thenable of the user's may call both of its callbacks, or one twice: the first counts.
     let settled = false;
     const settle = (ok, value) => {
@@ -312,6 +329,12 @@ class Calls {
     if (this.#waiting.length > 0) this.#startWaiting();
   }
 
+  // A call settled synchronously (never in #serving): answer it.
+  #answered(id, ok, value) {
+    this.#answer(id, ok, value);
+    if (this.#waiting.length > 0) this.#startWaiting();
+  }
+
   #answer(id, ok, value) {
     if (this.#closed) return;
     let payload;
@@ -348,7 +371,9 @@ class Calls {
    * pending: they were queued for the next one, never sent to the one that ended.
    */
   interrupt(error, before = Infinity) {
-    for (const id of [...this.#pending.keys()]) if (id < before) this.#take(id).reject(error('call()'));
+    const ids = [...this.#pending.keys()];
+    if (this.#slotEntry !== null) ids.push(this.#slotId);
+    for (const id of ids) if (id < before) this.#take(id).reject(error('call()'));
     const running = [...this.#serving.values()];
     this.#serving.clear();
     this.#waiting = [];

@@ -53,19 +53,11 @@ class Codec {
 
   /** The EVENT payload `[name, ...args]`. */
   event(name, args, operation) {
-    // The usual event, one plain argument: its JSON placed in the array's text.
-    if (args.length === 1 && !this.advanced && args[0] !== undefined && !binary.needsWork(args[0], 1)) {
-      return `[${JSON.stringify(name)},${binary.plainJson(args[0], operation)}]`;
-    }
     return this.list(FrameKind.Event, [name], args, operation);
   }
 
   /** The CALL payload `[id, name, ...args]`. */
   call(id, name, args, operation) {
-    // The usual call, one plain argument: its JSON placed in the array's text, no array built.
-    if (args.length === 1 && !this.advanced && args[0] !== undefined && !binary.needsWork(args[0], 1)) {
-      return `[${id},${JSON.stringify(name)},${binary.plainJson(args[0], operation)}]`;
-    }
     const array = [id, name];
     for (let i = 0; i < args.length; i++) array.push(args[i]);
     return this.encodeValue(FrameKind.Call, array, CALL_ARGS, operation);
@@ -74,7 +66,6 @@ class Codec {
   /** The RESULT payload of a call that returned `value`. */
   result(id, value, operation) {
     if (value === undefined) return `[${id},1]`;
-    if (!this.advanced && !binary.needsWork(value, 1)) return `[${id},1,${binary.plainJson(value, operation)}]`;
     return this.encodeValue(FrameKind.Result, [id, 1, value], RESULT, operation);
   }
 }

@@ -19,11 +19,24 @@ impl Batch {
     FnArgs::from((self.kinds, Payloads(self.payloads), self.ints))
   }
 
+  /// The dispatcher's arguments. A batch of one event without exit numbers (a round trip's
+  /// usual batch) is passed as `(kind, payload, undefined)`: no arrays to make and read.
+  ///
   /// # Safety
   /// On the env's JS thread, inside a handle scope.
-  pub unsafe fn into_js(self, env: sys::napi_env) -> napi::Result<[sys::napi_value; 3]> {
+  pub unsafe fn into_js(mut self, env: sys::napi_env) -> napi::Result<[sys::napi_value; 3]> {
     // SAFETY: forwarded from the caller.
     unsafe {
+      if self.kinds.len() == 1 && self.ints.is_empty() {
+        let mut undefined = ptr::null_mut();
+        check(sys::napi_get_undefined(env, &mut undefined))?;
+        let payload = self.payloads.pop().unwrap_or(Payload::None);
+        return Ok([
+          u32::to_napi_value(env, self.kinds[0])?,
+          payload_to_js(env, payload)?,
+          undefined,
+        ]);
+      }
       Ok([
         Vec::<u32>::to_napi_value(env, self.kinds)?,
         Payloads::to_napi_value(env, Payloads(self.payloads))?,
@@ -45,28 +58,41 @@ impl ToNapiValue for Payloads {
         &mut array,
       ))?;
       for (index, payload) in value.0.into_iter().enumerate() {
-        let mut item = ptr::null_mut();
-        match payload {
-          Payload::None => check(sys::napi_get_undefined(env, &mut item))?,
-          Payload::Utf8(bytes) if bytes.is_ascii() => check(sys::napi_create_string_latin1(
-            env,
-            bytes.as_ptr().cast(),
-            bytes.len() as isize,
-            &mut item,
-          ))?,
-          Payload::Utf8(bytes) => check(sys::napi_create_string_utf8(
-            env,
-            bytes.as_ptr().cast(),
-            bytes.len() as isize,
-            &mut item,
-          ))?,
-          Payload::Bytes(bytes) => item = Buffer::to_napi_value(env, Buffer::from(bytes))?,
-        }
+        let item = payload_to_js(env, payload)?;
         check(sys::napi_set_element(env, array, index as u32, item))?;
       }
     }
     Ok(array)
   }
+}
+
+/// One payload as a JS value: `undefined`, a string, or a Buffer taking over the bytes.
+///
+/// # Safety
+/// On the env's JS thread, inside a handle scope. Every UTF-8 payload was validated as ASCII (a
+/// subset of Latin-1) or UTF-8 in `from_events`.
+unsafe fn payload_to_js(env: sys::napi_env, payload: Payload) -> napi::Result<sys::napi_value> {
+  let mut item = ptr::null_mut();
+  // SAFETY: forwarded from the caller; out-pointers are valid.
+  unsafe {
+    match payload {
+      Payload::None => check(sys::napi_get_undefined(env, &mut item))?,
+      Payload::Utf8(bytes) if bytes.is_ascii() => check(sys::napi_create_string_latin1(
+        env,
+        bytes.as_ptr().cast(),
+        bytes.len() as isize,
+        &mut item,
+      ))?,
+      Payload::Utf8(bytes) => check(sys::napi_create_string_utf8(
+        env,
+        bytes.as_ptr().cast(),
+        bytes.len() as isize,
+        &mut item,
+      ))?,
+      Payload::Bytes(bytes) => item = Buffer::to_napi_value(env, Buffer::from(bytes))?,
+    }
+  }
+  Ok(item)
 }
 
 fn check(status: sys::napi_status) -> napi::Result<()> {
