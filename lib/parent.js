@@ -196,8 +196,12 @@ class ParentChannel extends EventEmitter {
 
   /** A named event from the child: `onAny` listeners, then the event's own listeners. */
   fromChild(event, args) {
-    for (const listener of this.#table.anyListeners) listener.call(this, event, ...args);
-    this.emit(event, ...args);
+    const any = this.#table.anyListeners;
+    for (let i = 0; i < any.length; i++) any[i].call(this, event, ...args);
+    if (this.#options.wildcard || event === 'error') this.emit(event, ...args);
+    // The usual event: EventEmitter's own emit, without the layers of the one above.
+    else if (args.length === 1) super.emit(event, args[0]);
+    else super.emit(event, ...args);
   }
 
   // An 'error' with no listener is written to stderr instead of being thrown: the parent

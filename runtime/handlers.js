@@ -127,12 +127,15 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
       hold(event, args, from);
       return;
     }
-    for (const handler of any) {
-      invoke(handler, [event, ...args, from]);
+    for (let i = 0; i < any.length; i++) {
+      invoke(any[i], [event, ...args, from]);
       if (lifetime.closing) return;
     }
-    for (const handler of listeners) {
-      invoke(handler, [...args, from]);
+    // The handlers get the arguments, then the sender's id (apply copies them: one array serves all).
+    const withFrom = args.slice();
+    withFrom.push(from);
+    for (let i = 0; i < listeners.length; i++) {
+      invoke(listeners[i], withFrom);
       if (lifetime.closing) return;
     }
   }

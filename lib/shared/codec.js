@@ -19,6 +19,7 @@ const RESULT = { name: 'result', head: 2 };
 const argsRoot = (head) => (head === 0 ? ARGS0 : { name: 'args', head });
 const ARGS0 = { name: 'args', head: 0 };
 const CALL_ARGS = { name: 'args', head: 2 };
+const EVENT_ARGS = { name: 'args', head: 1 };
 
 /** True when `message` travels as a TEXT frame. */
 function isText(message) {
@@ -53,7 +54,9 @@ class Codec {
 
   /** The EVENT payload `[name, ...args]`. */
   event(name, args, operation) {
-    return this.list(FrameKind.Event, [name], args, operation);
+    const array = [name];
+    for (let i = 0; i < args.length; i++) array.push(args[i]);
+    return this.encodeValue(FrameKind.Event, array, EVENT_ARGS, operation);
   }
 
   /** The CALL payload `[id, name, ...args]`. */
