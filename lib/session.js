@@ -4,7 +4,7 @@
 // process (queued messages, handlers, listeners) belongs to the Proclet (lib/proclet.js), which
 // receives the session's events through `host`.
 
-const { NativeSession } = require('./binding');
+const { NativeSession, SendState } = require('./binding');
 const { FrameKind, ChannelEvent } = require('./shared/protocol');
 const codec = require('./shared/codec');
 const errors = require('./shared/errors');
@@ -81,17 +81,18 @@ class Session {
 
   /**
    * Queues one frame; false past the high-water mark. The first frame of a tick is written at
-   * once, the rest of the tick's burst at its end (or sooner: src/io/outbox.rs). After the
+   * once, the rest of the tick's burst at its end (or sooner: src/io/outbox.rs). A tick that
+   * runs inside one of the addon's deliveries ends with it (src/napi/loop_channel.rs). After the
    * child's channel closed and before its exit is delivered (a listener running in the final
    * batch) there is no one to receive it: false, discarded.
    */
   send(kind, payload, operation) {
-    let belowHighWater;
+    let state;
     try {
-      if (typeof payload === 'string') belowHighWater = this.#native.sendFrame(kind, payload);
+      if (typeof payload === 'string') state = this.#native.sendFrame(kind, payload);
       // A packed frame's parts are copied by the addon now, straight from the values sent.
-      else if (payload.parts !== null) belowHighWater = this.#native.sendParts(kind, payload.parts);
-      else belowHighWater = this.#native.sendFrame(kind, payload.payload);
+      else if (payload.parts !== null) state = this.#native.sendParts(kind, payload.parts);
+      else state = this.#native.sendFrame(kind, payload.payload);
     } catch (cause) {
       if (cause && cause.code === 'ERR_PROCLET_CHANNEL_CLOSED' && !this.#exited) {
         this.#closed = true;
@@ -99,11 +100,13 @@ class Session {
       }
       throw errors.fromNative(operation, cause);
     }
-    if (!this.#flushScheduled) {
+    // Sent from a listener or a promise reaction of the addon's own delivery, the addon ends the
+    // tick when the delivery returns; otherwise this side does.
+    if ((state & SendState.FlushOwed) !== 0 && !this.#flushScheduled) {
       this.#flushScheduled = true;
       process.nextTick(this.#flush);
     }
-    return belowHighWater;
+    return (state & SendState.BelowHighWater) !== 0;
   }
 
   /** False once a frame was refused (the child's channel closed) or the child exited: nothing sent reaches it. */

@@ -71,9 +71,18 @@ function start(factory, method, spare = false) {
     fd: 3,
     readable: true,
     writable: true,
-    onread: { buffer: () => reader.buffer(), callback: (n, buffer) => reader.onRead(n, buffer) },
+    onread: { buffer: () => reader.buffer(), callback: onRead },
   });
   const writer = createWriter(socket);
+  // What handlers send while a read is dispatched is one tick's burst, ended when it returns.
+  function onRead(n, buffer) {
+    writer.hold();
+    try {
+      reader.onRead(n, buffer);
+    } finally {
+      writer.release();
+    }
+  }
   const coverage = createCoverage(writer);
   const lifetime = createLifetime(socket, writer, coverage);
   if (!spare) {

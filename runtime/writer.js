@@ -36,8 +36,10 @@ function createWriter(socket) {
   let lengths = [];
   /** What waits, counted in characters for strings and bytes for packed frames. */
   let chars = 0;
-  /** A frame was queued in this tick; the nextTick that ends it is scheduled. */
+  /** A frame was queued in this tick; what ends it (a nextTick, or `release`) is on its way. */
   let inTick = false;
+  /** Inside the reader's callback (`hold`): its end ends the tick, no nextTick needed. */
+  let holding = false;
   let lastWrite = -Infinity;
   /** The bytes handed to the stream because the socket was full, until it reports them written. */
   let inStream = null;
@@ -58,7 +60,7 @@ function createWriter(socket) {
     chars += payload.length;
     if (!inTick) {
       inTick = true;
-      process.nextTick(endTick);
+      if (!holding) process.nextTick(endTick);
       if (inStream === null) flush();
     } else if (inStream === null && performance.now() - lastWrite >= BATCH_WINDOW_MS) {
       flush();
@@ -69,6 +71,18 @@ function createWriter(socket) {
   function endTick() {
     inTick = false;
     if (inStream === null) flush();
+  }
+
+  // The reader's callback runs handlers synchronously, and most replies are sent there: its
+  // return ends their tick, which spares a nextTick per reply. What promise reactions and
+  // nextTick callbacks send after it starts a tick of its own (first frame written at once).
+  function hold() {
+    holding = true;
+  }
+
+  function release() {
+    holding = false;
+    if (inTick) endTick();
   }
 
   function encodePending() {
@@ -175,7 +189,7 @@ function createWriter(socket) {
     return new Promise((resolve, reject) => flushWaiters.push([resolve, reject]));
   }
 
-  return { queue, end, flushSync, flushed };
+  return { queue, end, flushSync, flushed, hold, release };
 }
 
 /**

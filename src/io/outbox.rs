@@ -6,8 +6,9 @@
 //! before that ends. But a loop of sends must not cost a syscall and a wake-up of the child per
 //! message. So:
 //! - the first frame queued in a tick is written at once (a lone message, the first of a burst);
-//! - later frames of the same tick wait for the end of the tick (`end_tick`, JS's end-of-tick
-//!   flush), and go out together in one `sendmsg`;
+//! - later frames of the same tick wait for the end of the tick (`end_tick`: JS's end-of-tick
+//!   flush, or the end of the addon's delivery the sends were made in,
+//!   `src/napi/loop_channel.rs`), and go out together in one `sendmsg`;
 //! - unless [`BATCH_WINDOW`] has passed since the last write: a synchronous loop that sends as it
 //!   works (progress updates between CPU-bound steps) writes at least that often;
 //! - or past [`FLUSH_THRESHOLD`] bytes queued.

@@ -55,6 +55,8 @@ pub struct LoopChannel {
   /// Peers' frames filled this channel's queue past the high-water mark: its senders wait until
   /// it is below again.
   peer_full: Cell<bool>,
+  /// JS sent to this channel during the current delivery: its end of tick is owed (`owe_tick`).
+  tick_owed: Cell<bool>,
   /// The child's stdout and stderr pipes (`stdio: 'pipe'`), each watched by its own poll handle.
   /// Their descriptors close when the channel is dropped, after every handle has closed.
   outputs: RefCell<Vec<Output>>,
@@ -93,6 +95,7 @@ impl LoopChannel {
       route_next: Cell::new(None),
       peer_blocked: Cell::new(false),
       peer_full: Cell::new(false),
+      tick_owed: Cell::new(false),
       outputs: RefCell::new(Vec::new()),
     })
   }
@@ -122,6 +125,29 @@ impl LoopChannel {
       }
     };
     router.0.open(router.1, self);
+  }
+
+  /// The end of JS's tick for this channel: peer frames let in after the start-up frames (the
+  /// first time), what waits written, and the next frame the first of a new burst.
+  pub fn end_tick(self: &Rc<Self>) {
+    self.open_peers();
+    self.flush();
+    self.outbox.borrow_mut().end_tick();
+  }
+
+  /// Who ends the tick of a send from JS. Inside a delivery (JS called by a dispatcher of this
+  /// thread, whose `process.nextTick` callbacks and promise reactions all run before the call
+  /// returns), the tick ends when the delivery does, and the addon ends it then for every
+  /// channel JS sent to: false. Outside one (a timer, the main script), JS ends it
+  /// (`process.nextTick` then `flush()`): true.
+  pub fn owe_tick(&self) -> bool {
+    if DELIVERING.with(Cell::get) == 0 {
+      return true;
+    }
+    if !self.tick_owed.replace(true) {
+      TICK_OWED.with(|owed| owed.borrow_mut().push(self.myself.clone()));
+    }
+    false
   }
 
   /// The router put frames in the queue (outside any JS tick): write them now.
@@ -461,8 +487,8 @@ impl LoopChannel {
   /// Calls the dispatcher from a libuv callback, where no JS is on the stack.
   fn deliver(&self, events: Vec<Event>) {
     let batch = self.convert(events);
-    let callback = self.callback.borrow();
-    let Some(callback) = callback.as_ref() else {
+    let guard = self.callback.borrow();
+    let Some(callback) = guard.as_ref() else {
       return;
     };
     let env = callback.env();
@@ -484,9 +510,15 @@ impl LoopChannel {
         .into_js(env)
       });
       if let Ok(args) = args {
+        DELIVERING.with(|depth| depth.set(depth.get() + 1));
         callback.call(&args);
+        DELIVERING.with(|depth| depth.set(depth.get() - 1));
       }
       sys::napi_close_handle_scope(env, scope);
+    }
+    drop(guard);
+    if DELIVERING.with(Cell::get) == 0 {
+      end_owed_ticks();
     }
   }
 
@@ -525,6 +557,23 @@ impl Teardown for LoopChannel {
         callback.leak();
       }
     }
+  }
+}
+
+thread_local! {
+  /// Dispatcher calls in progress on this thread (a delivery; nested only if JS reenters).
+  static DELIVERING: Cell<u32> = const { Cell::new(0) };
+  /// The channels JS sent to during the current delivery. Weak: a channel dropped meanwhile
+  /// owes nothing, and nothing is dropped from here at thread exit.
+  static TICK_OWED: RefCell<Vec<Weak<LoopChannel>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A delivery ended, and with it JS's tick: end it for the channels JS sent to (no JS runs).
+fn end_owed_ticks() {
+  let owed = TICK_OWED.with(|owed| std::mem::take(&mut *owed.borrow_mut()));
+  for channel in owed.iter().filter_map(Weak::upgrade) {
+    channel.tick_owed.set(false);
+    channel.end_tick();
   }
 }
 

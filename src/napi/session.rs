@@ -256,17 +256,20 @@ impl NativeSession {
   }
 
   /// Queues one frame for the child: `kind` is a `FrameKind` the parent sends, `payload` the
-  /// frame's bytes (a string is sent as its UTF-8). Returns false once the outgoing queue is past
-  /// `HIGH_WATER_MARK` bytes (then a `ChannelEvent.Drain` follows). Writes at once when it is the
-  /// first frame since the last `flush()`, when 1 ms has passed since the last write, or past
-  /// 64 KiB queued (`src/io/outbox.rs`); otherwise call `flush()` at the end of the tick
-  /// (`lib/session.js` does).
+  /// frame's bytes (a string is sent as its UTF-8). Writes at once when it is the first frame of
+  /// the tick, when 1 ms has passed since the last write, or past 64 KiB queued
+  /// (`src/io/outbox.rs`); the rest waits for the end of the tick. Returns the `SendState` bits:
+  /// `BelowHighWater` until the outgoing queue is past `HIGH_WATER_MARK` bytes (then a
+  /// `ChannelEvent.Drain` follows), and `FlushOwed` when the caller must call `flush()` at the
+  /// end of its tick (`lib/session.js` does, with `process.nextTick`). Without it the send came
+  /// from JS running inside one of the addon's deliveries, and the addon ends the tick when the
+  /// delivery returns (its ticks and promise reactions included).
   ///
   /// Errors: `ERR_PROCLET_CHANNEL_CLOSED` once the child's channel closed,
   /// `ERR_PROCLET_MESSAGE_TOO_LARGE` past `MAX_PAYLOAD` bytes, `ERR_PROCLET_INTERNAL` for a kind
   /// only the child sends.
   #[napi]
-  pub fn send_frame(&self, kind: FrameKind, payload: Either<String, &[u8]>) -> Result<bool> {
+  pub fn send_frame(&self, kind: FrameKind, payload: Either<String, &[u8]>) -> Result<u32> {
     if !kind.to_child() {
       return Err(error(
         ErrorCode::Internal,
@@ -285,7 +288,7 @@ impl NativeSession {
     if queued.flush_now {
       channel.flush();
     }
-    Ok(queued.below_high_water)
+    Ok(send_state(queued.below_high_water, channel.owe_tick()))
   }
 
   /// Queues one frame whose payload is `parts` one after the other, as `sendFrame` does with one
@@ -296,7 +299,7 @@ impl NativeSession {
   ///
   /// Errors: as `sendFrame`.
   #[napi(ts_args_type = "kind: FrameKind, parts: Array<Buffer | string>")]
-  pub fn send_parts(&self, kind: FrameKind, parts: Vec<Part>) -> Result<bool> {
+  pub fn send_parts(&self, kind: FrameKind, parts: Vec<Part>) -> Result<u32> {
     if !kind.to_child() {
       return Err(error(
         ErrorCode::Internal,
@@ -312,7 +315,7 @@ impl NativeSession {
     if queued.flush_now {
       channel.flush();
     }
-    Ok(queued.below_high_water)
+    Ok(send_state(queued.below_high_water, channel.owe_tick()))
   }
 
   /// The end of the tick: writes what `sendFrame` queued, without blocking, and makes the next
@@ -321,9 +324,7 @@ impl NativeSession {
   #[napi]
   pub fn flush(&self) {
     if let Some(channel) = &self.channel {
-      channel.open_peers();
-      channel.flush();
-      channel.outbox.borrow_mut().end_tick();
+      channel.end_tick();
     }
   }
 
@@ -421,6 +422,26 @@ impl NativeSession {
       .as_ref()
       .ok_or_else(|| error(ErrorCode::Closed, "the channel is closed"))
   }
+}
+
+/// What `sendFrame` and `sendParts` return, as bits: `BelowHighWater | FlushOwed`.
+#[napi]
+pub enum SendState {
+  /// The outgoing queue is below `HIGH_WATER_MARK` bytes (`send()` returns true).
+  BelowHighWater = 1,
+  /// The caller ends the tick: `flush()` at its end.
+  FlushOwed = 2,
+}
+
+fn send_state(below_high_water: bool, flush_owed: bool) -> u32 {
+  let mut state = 0;
+  if below_high_water {
+    state |= SendState::BelowHighWater as u32;
+  }
+  if flush_owed {
+    state |= SendState::FlushOwed as u32;
+  }
+  state
 }
 
 /// One part of `sendParts`: the bytes of a Buffer, or the Latin-1 bytes of a string (the caller
