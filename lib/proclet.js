@@ -194,7 +194,8 @@ class Proclet {
     this.#codec = new Codec(this.#options.serialization);
     // `this` in a method the parent exposes: its call's signal.
     const calls = new Calls({
-      send: (kind, payload) => this.#write(kind, payload, 'call()'),
+      // A RESULT's head is joined here: the parent serves few calls, and the addon copies it anyway.
+      send: (kind, payload, head) => this.#write(kind, head === undefined ? payload : head + payload, 'call()'),
       codec: this.#codec,
       peer: () => (this.#pid === undefined ? 'the child process' : `child process ${this.#pid}`),
     });

@@ -226,8 +226,16 @@ class Session {
         break;
       }
       case FrameKind.Result: {
-        const array = this.#believe(kind) && this.#array(payload, 'a call result', isResult);
-        if (array) this.#host.result(array);
+        if (!this.#believe(kind)) break;
+        let array;
+        try {
+          array = codec.parseResult(payload);
+        } catch (e) {
+          this.#fail(`a call result is not valid JSON: ${e.message}`);
+          break;
+        }
+        if (array !== undefined && isResult(array)) this.#host.result(array);
+        else this.#fail('a call result has the wrong shape');
         break;
       }
       case FrameKind.Cancel: {

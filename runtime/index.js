@@ -137,7 +137,7 @@ function start(factory, method, spare = false) {
       if (calls === null) {
         const { Calls } = require('../lib/shared/calls');
         calls = new Calls({
-          send: (kind, payload) => writer.queue(kind, payload, 'a call'),
+          send: (kind, payload, head) => writer.queue(kind, payload, 'a call', head),
           codec: encoder,
           peer: () => 'the parent process',
           thisArg: context,
@@ -218,9 +218,12 @@ function start(factory, method, spare = false) {
         case FrameKind.Call:
           useCalls().onCall(JSON.parse(payload));
           break;
-        case FrameKind.Result:
-          useCalls().onResult(JSON.parse(payload));
+        case FrameKind.Result: {
+          const array = codec.parseResult(payload);
+          if (array === undefined) throw errors.protocolFromParent('a call result has the wrong shape');
+          useCalls().onResult(array);
           break;
+        }
         case FrameKind.Cancel:
           useCalls().onCancel(JSON.parse(payload));
           break;

@@ -33,6 +33,9 @@ function createWriter(socket) {
   let kinds = [];
   /** Strings (UTF-8 frames), or Packed frames (lib/shared/packed.js) whose header is made. */
   let texts = [];
+  /** ASCII written before a text (a RESULT's `<id>,1,`), or ''. */
+  let heads = [];
+  /** Payload bytes, heads included. */
   let lengths = [];
   /** What waits, counted in characters for strings and bytes for packed frames. */
   let chars = 0;
@@ -48,14 +51,18 @@ function createWriter(socket) {
   /** `[resolve, reject]` of flushed() promises, settled once nothing is queued or in the stream. */
   let flushWaiters = [];
 
-  /** Queues one frame; false once `HIGH_WATER_MARK` characters wait (send's return value). */
-  function queue(kind, payload, operation) {
-    const length = codec.checkSize(payload, kind, operation) || Buffer.byteLength(payload);
+  /**
+   * Queues one frame; false once `HIGH_WATER_MARK` characters wait (send's return value). `head`:
+   * ASCII that goes before a text payload in the same frame (no string is built for the two).
+   */
+  function queue(kind, payload, operation, head = '') {
+    const length = (codec.checkSize(payload, kind, operation) || Buffer.byteLength(payload)) + head.length;
     // A packed frame is copied now: it may be written at the end of the tick, and the values
     // sent may change before that.
     if (typeof payload !== 'string') void payload.frame;
     kinds.push(kind);
     texts.push(payload);
+    heads.push(head);
     lengths.push(length);
     chars += payload.length;
     if (!inTick) {
@@ -91,6 +98,7 @@ function createWriter(socket) {
       const { frame } = texts[0];
       kinds = [];
       texts = [];
+      heads = [];
       lengths = [];
       chars = 0;
       return frame;
@@ -108,10 +116,13 @@ function createWriter(socket) {
       buffer.writeUInt32BE(lengths[i], offset);
       buffer[offset + 4] = kinds[i];
       offset += HEADER_LEN;
-      offset += buffer.write(payload, offset, lengths[i], 'utf8');
+      const head = heads[i];
+      if (head !== '') offset += buffer.write(head, offset, 'latin1');
+      offset += buffer.write(payload, offset, lengths[i] - head.length, 'utf8');
     }
     kinds = [];
     texts = [];
+    heads = [];
     lengths = [];
     chars = 0;
     return buffer;

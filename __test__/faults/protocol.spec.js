@@ -100,3 +100,45 @@ test('invalid UTF-8 in a payload', async () => {
   });
   expect(events).toEqual([['error', 'ERR_PROCLET_PROTOCOL', expect.stringContaining('not valid UTF-8')]]);
 });
+
+// RESULT's text form (docs/protocol.md): `<id>,1[,<JSON>]` or `<id>,0,<JSON Thrown>`. A forged
+// one of another shape is refused; a well-formed one for no pending call is dropped.
+test.each([
+  ['JSON that does not parse', '7,1,{nope', 'a call result is not valid JSON'],
+  ['an id that is not a number', 'x,1,5', 'a call result has the wrong shape'],
+  ['an id with a leading zero', '07,1,5', 'a call result has the wrong shape'],
+  ['an id of 0', '0,1,5', 'a call result has the wrong shape'],
+  ['an id past the safe integers', '99999999999999999,1,5', 'a call result has the wrong shape'],
+  ['a status other than 0 and 1', '7,2,5', 'a call result has the wrong shape'],
+  ['a thrown value that is not an object', '7,0,5', 'a call result has the wrong shape'],
+  ['a throw without its value', '7,0', 'a call result has the wrong shape'],
+  ['no comma after the status', '7,15', 'a call result has the wrong shape'],
+  ['the JSON array form', '[7,1,5]', 'a call result has the wrong shape'],
+])('a forged RESULT with %s is a protocol error', async (_, text, detail) => {
+  const { events, exit } = await outcome(
+    new Function(`
+      const body = Buffer.from(${JSON.stringify(text)});
+      const header = Buffer.alloc(5);
+      header.writeUInt32BE(body.length);
+      header[4] = 0x09;
+      require('fs').writeSync(3, Buffer.concat([header, body]));
+      setInterval(() => {}, 1000);
+    `),
+  );
+  expect(events).toEqual([['error', 'ERR_PROCLET_PROTOCOL', expect.stringContaining(`(${detail}`)]]);
+  expect(exit.signal).toBe('SIGKILL');
+});
+
+test('a well-formed RESULT for a call that is not pending is dropped', async () => {
+  const { events, exit } = await outcome(function () {
+    const body = Buffer.from('7,1,{"late":true}');
+    const header = Buffer.alloc(5);
+    header.writeUInt32BE(body.length);
+    header[4] = 0x09;
+    require('fs').writeSync(3, Buffer.concat([header, body]));
+    this.send('after');
+    this.close();
+  });
+  expect(events).toEqual([['message', 'after']]);
+  expect(exit).toEqual({ code: 0, signal: null });
+});

@@ -5,8 +5,10 @@
 // callee it keeps the exposed methods and an AbortController per call it serves, whose signal the
 // method reads as `this.signal` (an AsyncLocalStorage, so it survives `await`).
 //
-// Frames (docs/protocol.md): CALL [id, name, ...args]; RESULT [id, 1] (undefined), [id, 1, value]
-// or [id, 0, Thrown]; CANCEL [id, Thrown]. Ids are the caller's: each side numbers its own calls.
+// Frames (docs/protocol.md): CALL [id, name, ...args]; RESULT `<id>,1` (undefined), `<id>,1,<value
+// JSON>` or `<id>,0,<Thrown JSON>` (no array around the value; [id, 1, value] inside a PACKED
+// frame), reaching `onResult` as [id, 1|0, value]; CANCEL [id, Thrown]. Ids are the caller's: each
+// side numbers its own calls.
 
 const { FrameKind } = require('./protocol');
 const codec = require('./codec');
@@ -113,7 +115,8 @@ class Calls {
   #starting = false;
 
   /**
-   * `send(kind, payload)` queues a frame; `codec` (lib/shared/codec.js) encodes arguments and
+   * `send(kind, payload, head)` queues a frame (`head`, for a RESULT's text form, is ASCII that
+   * goes before the payload: `<id>,1,`); `codec` (lib/shared/codec.js) encodes arguments and
    * results; `peer()` describes the other process for messages ("child process 123"); `thisArg`
    * is `this` in the methods served here (or later, `bind`); `limit`: how many calls run at once
    * here (a pool worker's `concurrency`; 0, the default, for no limit).
@@ -339,14 +342,16 @@ class Calls {
     if (this.#closed) return;
     let payload;
     try {
-      payload = ok ? this.#codec.result(id, value, 'a method result') : errorPayload(id, value);
+      payload = ok ? this.#codec.result(id, value, 'a method result') : thrownJson(value);
       codec.checkSize(payload, FrameKind.Result, 'a method result');
     } catch (error) {
       // A result that cannot travel (no JSON form, too large) rejects the call with why.
-      payload = errorPayload(id, error);
+      ok = false;
+      payload = thrownJson(error);
     }
     try {
-      this.#send(typeof payload === 'string' ? FrameKind.Result : FrameKind.Packed, payload);
+      if (typeof payload === 'string') this.#send(FrameKind.Result, payload, codec.resultHead(id, ok, payload));
+      else this.#send(FrameKind.Packed, payload);
     } catch {
       // The caller is gone: nobody is waiting for this result.
     }
@@ -381,10 +386,11 @@ class Calls {
   }
 }
 
-function errorPayload(id, error) {
-  const text = JSON.stringify([id, 0, serializeThrown(error)]);
+/** The JSON of what a method threw (a Thrown, docs/protocol.md), for a RESULT's text form. */
+function thrownJson(error) {
+  const text = JSON.stringify(serializeThrown(error));
   // An error too large to travel (a huge message or stack) still rejects the call, with less.
-  if (text.length > 1024 * 1024) return JSON.stringify([id, 0, serializeThrown(errors.resultTooLarge())]);
+  if (text.length > 1024 * 1024) return JSON.stringify(serializeThrown(errors.resultTooLarge()));
   return text;
 }
 

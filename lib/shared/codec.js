@@ -3,7 +3,8 @@
 // docs/protocol.md). One Codec per conversation, for its `serialization` option:
 // - A message that is a string travels as its own UTF-8 (TEXT, no JSON on either side), in both
 //   modes. Strings with lone surrogates have no UTF-8 form, so they keep the other paths.
-// - 'json' (default): a JSON text (MESSAGE, EVENT, CALL, RESULT), or a PACKED frame when the value
+// - 'json' (default): a JSON text (MESSAGE, EVENT, CALL; RESULT's text form puts `<id>,1,` before
+//   the value's JSON), or a PACKED frame when the value
 //   holds binary data or long strings (lib/shared/binary.js).
 // - 'advanced': a PACKED frame of V8's structured clone (lib/shared/structured.js).
 // A payload is a string (UTF-8 frame of the given kind) or a Packed (a PACKED frame); `kindOf`
@@ -66,11 +67,48 @@ class Codec {
     return this.encodeValue(FrameKind.Call, array, CALL_ARGS, operation);
   }
 
-  /** The RESULT payload of a call that returned `value`. */
+  /**
+   * The RESULT payload of call `id`, which returned `value`: the JSON of the value alone for the
+   * text form (`''` for undefined; `resultHead` goes before it), or a Packed frame of
+   * `[id, 1, value]` when the value holds binary data (or, 'advanced', JSON would alter it).
+   */
   result(id, value, operation) {
-    if (value === undefined) return `[${id},1]`;
-    return this.encodeValue(FrameKind.Result, [id, 1, value], RESULT, operation);
+    if (value === undefined) return '';
+    // The usual result: JSON carries it as it is, and no array is built around it.
+    if (!binary.needsWork(value, 0) && (!this.advanced || binary.jsonExact(value))) return binary.plainJson(value, operation);
+    const payload = this.encodeValue(FrameKind.Result, [id, 1, value], RESULT, operation);
+    if (typeof payload !== 'string') return payload;
+    // JSON after all (a toJSON, a Date): the value's text inside `[id,1,...]`.
+    return payload.slice(`[${id},1,`.length, -1);
   }
+}
+
+/** What goes before a RESULT's JSON in its text form: `<id>,1,` or `<id>,0,` (`<id>,1` alone for undefined). */
+function resultHead(id, ok, json) {
+  if (json === '') return ok ? `${id},1` : `${id},0`;
+  return ok ? `${id},1,` : `${id},0,`;
+}
+
+/**
+ * A RESULT payload in text form (`<id>,1`, `<id>,1,<JSON>`, `<id>,0,<JSON>`; the id in decimal
+ * ASCII without leading zeros) as `[id, 1, value]` / `[id, 0, thrown]`, or undefined when its
+ * head is malformed. JSON.parse throws on malformed JSON.
+ */
+function parseResult(text) {
+  let id = 0;
+  let i = 0;
+  for (; i < text.length && i < 17; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2c) break;
+    if (c < 0x30 || c > 0x39 || (i === 0 && c === 0x30)) return undefined;
+    id = id * 10 + (c - 0x30);
+  }
+  if (i === 0 || text.charCodeAt(i) !== 0x2c) return undefined;
+  const ok = text.charCodeAt(i + 1) - 0x30;
+  if (ok !== 0 && ok !== 1) return undefined;
+  if (i + 2 === text.length) return ok === 1 ? [id, 1] : undefined;
+  if (text.charCodeAt(i + 2) !== 0x2c) return undefined;
+  return [id, ok, JSON.parse(text.slice(i + 3))];
 }
 
 /** The JSON text of `message`, or a TypeError (ERR_PROCLET_INVALID_MESSAGE) naming `operation`. */
@@ -119,4 +157,4 @@ function decodePacked(payload, untrusted) {
   return { kind, value };
 }
 
-module.exports = { Codec, Packed, isText, kindOf, toJson, checkSize, decode, decodePacked };
+module.exports = { Codec, Packed, isText, kindOf, toJson, checkSize, decode, decodePacked, resultHead, parseResult };
