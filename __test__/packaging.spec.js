@@ -53,8 +53,18 @@ test('the packed tarball has no install scripts, installs into a fresh folder an
     .map((f) => f.replace(/^package\//, ''))
     .sort();
   expect(files).toEqual(
-    expect.arrayContaining(['index.js', 'index.d.ts', 'package.json', 'README.md', `proclet.${process.platform}-${process.arch}-gnu.node`]),
+    expect.arrayContaining([
+      'index.js',
+      'index.d.ts',
+      'dist/proclet.js',
+      'lib/source/helpers.js',
+      'package.json',
+      'README.md',
+      `proclet.${process.platform}-${process.arch}-gnu.node`,
+    ]),
   );
+  // lib/ ships as the bundle (scripts/bundle.js), and the one module it loads from lib/ when used.
+  expect(files.filter((f) => f.startsWith('lib/'))).toEqual(['lib/source/helpers.js']);
   expect(files.some((f) => f.startsWith('src/') || f.startsWith('__test__/') || f === 'Cargo.toml')).toBe(false);
   // npm would run `node-gyp rebuild` on install for a binding.gyp.
   expect(files).not.toContain('binding.gyp');
@@ -81,16 +91,24 @@ test('the packed tarball has no install scripts, installs into a fresh folder an
 
   // Only node's own directory and the system's on PATH: no cargo, no rustc.
   const env = { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: tmp };
+  // The second worker uses a helper Babel puts at the top of a compiled file: proclet ships it
+  // along, from lib/source/helpers.js, which the bundle loads from there.
   const script = `
     const { Proclet } = require('proclet');
+    function _defineProperty(e, r, t) { return (r in e ? Object.defineProperty(e, r, { value: t, enumerable: !0, configurable: !0, writable: !0 }) : (e[r] = t), e); }
     const p = new Proclet(function () { this.send(require('path').basename(__filename)); });
-    p.parent.on('message', (m) => console.log(m));
+    p.parent.on('message', (m) => {
+      console.log(m);
+      const q = new Proclet(function () { this.send(_defineProperty({}, 'helper', 'shipped')); });
+      q.parent.on('message', (m) => console.log(JSON.stringify(m)));
+      q.run();
+    });
     p.run();
   `;
   fs.writeFileSync(path.join(app, 'main.js'), script);
   const result = await runNode([path.join(app, 'main.js')], { cwd: app, env });
   expect(result.stderr).toBe('');
-  expect(result.stdout).toBe('main.js\n');
+  expect(result.stdout).toBe('main.js\n{"helper":"shipped"}\n');
   expect(require.resolve('proclet', { paths: [app] })).toBe(path.join(app, 'node_modules', 'proclet', 'index.js'));
 }, 180000);
 
@@ -98,7 +116,7 @@ test('without a binary for this platform, require() says what is missing', async
   const copy = path.join(tmp, 'no-binary');
   fs.mkdirSync(copy);
   fs.copyFileSync(path.join(root, 'index.js'), path.join(copy, 'index.js'));
-  fs.cpSync(path.join(root, 'lib'), path.join(copy, 'lib'), { recursive: true });
+  fs.cpSync(path.join(root, 'dist'), path.join(copy, 'dist'), { recursive: true });
   fs.writeFileSync(path.join(copy, 'proclet.darwin-arm64.node'), '');
   const result = await runNode(['-e', `try { require(${JSON.stringify(copy)}) } catch (e) { console.log(e.code); console.log(e.message) }`]);
   const [code, message] = result.stdout.split('\n');

@@ -1,10 +1,12 @@
 'use strict';
-// Jest globalSetup: installs the hand-written fixture packages (__test__/fixtures/packages/) into
-// the node_modules folders the fixtures resolve them from. Kept out of git as node_modules, so
-// nothing named node_modules is ever tracked.
+// Jest globalSetup: rebuilds dist/proclet.js from lib/ (scripts/bundle.js), so that the specs test
+// the bundle that ships and never a stale one; installs the hand-written fixture packages
+// (__test__/fixtures/packages/) into the node_modules folders the fixtures resolve them from. Kept
+// out of git as node_modules, so nothing named node_modules is ever tracked.
 
 const fs = require('fs');
 const path = require('path');
+const { bundle } = require('../scripts/bundle');
 
 const fixtures = path.join(__dirname, 'fixtures');
 const installs = {
@@ -13,7 +15,8 @@ const installs = {
   'source/esm/node_modules/esm-only': 'esm-only',
 };
 
-module.exports = function installFixturePackages() {
+module.exports = async function setup() {
+  await bundle();
   for (const [target, name] of Object.entries(installs)) {
     const destination = path.join(fixtures, target);
     fs.rmSync(destination, { recursive: true, force: true });

@@ -198,6 +198,8 @@ function machine() {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
+  // The bundle that index.js loads, rebuilt from lib/ (a no-op when current): never a stale one.
+  await require('../scripts/bundle').bundle();
   const meta = machine();
   const startedAt = Date.now();
   const cases = SCENARIOS.filter((s) => options.only.includes(s)).flatMap((s) => require(`./scenarios/${s}`).cases(options));

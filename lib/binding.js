@@ -1,13 +1,13 @@
 'use strict';
 // Loads the native addon for this platform (proclet.<platform>-<arch>[-<libc>].node next to
-// package.json).
+// package.json, lib/root.js).
 
 const fs = require('fs');
 const path = require('path');
 const errors = require('./shared/errors');
+const root = require('./root');
 
 function loadBinding() {
-  const root = path.join(__dirname, '..');
   const { platform, arch } = process;
   const targets = platform === 'linux' ? [`linux-${arch}-gnu`, `linux-${arch}-musl`] : [`${platform}-${arch}`];
   let loadError;

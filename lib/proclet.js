@@ -176,7 +176,9 @@ class Proclet {
    * @param {object} [options] API.md section 1 (README: Options, Supervision).
    */
   constructor(fn, options) {
-    this.#caller = callerFile(Proclet);
+    // (Not callerFile(Proclet): a class that names itself inside its body is renamed _Proclet in
+    // the bundle, and so in stack traces; proclet's own frames are skipped anyway.)
+    this.#caller = callerFile();
     // A script worker: a path or URL (lib/script.js, loaded when one is used).
     if (typeof fn === 'string' || fn instanceof URL) {
       this.#worker = { script: require('./script').resolveScript(fn, this.#caller) };

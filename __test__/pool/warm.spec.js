@@ -3,8 +3,10 @@
 // one (its pid is the spare's) and a replacement boots; other launches start cold; spares never
 // hold the parent's loop, die with the parent, and warmup(0) ends them.
 
-const { Proclet, ProcletPool, warmup } = require('proclet');
-const { warm } = require('../../lib/warm');
+const proclet = require('proclet');
+const { Proclet, ProcletPool, warmup } = proclet;
+// The spares' registry inside the bundle that ships (not API).
+const { warm } = proclet[Symbol.for('proclet.internals')];
 const { alive, track, runNode, fixture, nextMessages } = require('../helpers');
 
 afterEach(() => warmup(0));

@@ -3,7 +3,8 @@
 // cap and its reset by a long run; giving up after maxRestarts quick ends. Delays are checked by
 // what the 'restart' events report, never by timing.
 
-const { RestartPolicy } = require('../../lib/restart-policy');
+// The policy's arithmetic as the bundle that ships has it (not API).
+const { RestartPolicy } = require('proclet')[Symbol.for('proclet.internals')];
 const { supervised, shape, delays, next, spawns, endAll, untilTold, untilToldHandlers } = require('./harness');
 
 jest.setTimeout(30000);

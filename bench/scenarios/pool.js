@@ -126,7 +126,7 @@ async function start(contender) {
   await p.exited;
   if (contender === 'proclet') {
     // The replacement spare: ended, and waited for, so that nothing outlives the trial.
-    const { warm } = require('../../lib/warm');
+    const { warm } = require('proclet')[Symbol.for('proclet.internals')]; // not API
     const spares = warm.pids();
     warmup(0);
     while (spares.some(running)) await sleep(10);

@@ -6,6 +6,7 @@ const util = require('util');
 const errors = require('../shared/errors');
 const { sourceHint } = require('./index');
 const { callSites } = require('./location');
+const root = require('../root');
 
 const FUNCTION_HINT =
   'Pass a function written in JavaScript source (a declaration, expression, arrow, async function or method); ' +
@@ -64,22 +65,24 @@ function functionSource(fn, operation) {
 }
 
 /**
- * The file that called `below` (skipping proclet's own files and Node's): `require()` in the
- * child resolves from there. Absolute path or file: URL.
+ * The file that called into proclet (the first frame below this call outside proclet's own files
+ * and Node's): `require()` in the child resolves from there. Absolute path or file: URL.
  */
-function callerFile(below) {
-  const [site] = callSites(below, ownFile);
+function callerFile() {
+  const [site] = callSites(callerFile, ownFile);
   // REPL, `node -e`: resolve from the working directory.
   return site === undefined ? path.join(process.cwd(), '[proclet]') : site.file;
 }
 
+/** Whether `file` is one of proclet's own, for the package at `own`: its entry, the bundle, lib/. */
 function isOwnFile(file, own) {
-  return file === path.join(own, 'index.js') || file.startsWith(path.join(own, 'lib') + path.sep);
+  if (file === path.join(own, 'index.js')) return true;
+  return ['dist', 'lib'].some((folder) => file.startsWith(path.join(own, folder) + path.sep));
 }
 
 /** Whether `file` (a path or file: URL from a stack frame) is one of proclet's own. */
 function ownFile(file) {
-  return path.isAbsolute(file) && isOwnFile(file, path.join(__dirname, '..', '..'));
+  return path.isAbsolute(file) && isOwnFile(file, root);
 }
 
 module.exports = { functionSource, callerFile, isOwnFile: ownFile };
