@@ -75,18 +75,33 @@ function options(outfile = OUTFILE) {
 function checkNames(bundled, metafile) {
   const declared = new Set();
   for (const input of Object.keys(metafile.inputs)) {
-    const source = fs.readFileSync(path.join(root, input), 'utf8');
-    for (const [, name] of source.matchAll(/\b(?:class|function\*?)\s+([A-Za-z_$][\w$]*)/g)) declared.add(name);
+    for (const name of namesIn(fs.readFileSync(path.join(root, input), 'utf8'))) declared.add(name);
   }
-  const names = [
-    ...[...bundled.matchAll(/\b(?:class|function\*?)\s+(?!extends\b)([A-Za-z_$][\w$]*)/g)].map((m) => m[1]),
-    ...[...bundled.matchAll(/\bvar ([A-Za-z_$][\w$]*) = class\b/g)].map((m) => m[1]),
-  ];
   // esbuild's own helpers (__commonJS's __require) are named so.
-  const renamed = new Set(names.filter((name) => !declared.has(name) && !name.startsWith('__')));
+  const renamed = new Set(namesIn(bundled).filter((name) => !declared.has(name) && !name.startsWith('__')));
   if (renamed.size > 0) {
     throw new Error(`the bundle renames ${[...renamed].join(', ')}: give lib/index.js no top-level names, and do not name a class inside its own body`);
   }
+}
+
+/** The names of the classes and functions `source` declares, and of `var X = class ...` (acorn). */
+function namesIn(source) {
+  const acorn = require('acorn');
+  const walk = require('acorn-walk');
+  const names = [];
+  const named = (node) => {
+    if (node.id) names.push(node.id.name);
+  };
+  walk.simple(acorn.parse(source, { ecmaVersion: 'latest', sourceType: 'script', allowHashBang: true }), {
+    ClassDeclaration: named,
+    ClassExpression: named,
+    FunctionDeclaration: named,
+    FunctionExpression: named,
+    VariableDeclarator(node) {
+      if (node.init && node.init.type === 'ClassExpression' && node.id.type === 'Identifier') names.push(node.id.name);
+    },
+  });
+  return names;
 }
 
 /**
