@@ -11,13 +11,21 @@ const util = require('util');
 // keeps proclet's frames and `Error.stackTraceLimit` frames below them, the caller's first.
 const OWN_FRAMES = 40;
 /** Where proclet's frames are: this bundle (dist/proclet.js, the child's script), or lib/ unbundled. */
-const OWN_FILES = /[\\/]lib[\\/]shared$/.test(__dirname) ? require('path').resolve(__dirname, '..') + require('path').sep : __filename;
+const OWN_FILES =
+  typeof __filename !== 'string' ? null : /[\\/]lib[\\/]shared$/.test(__dirname) ? require('path').resolve(__dirname, '..') + require('path').sep : __filename;
 
 function makeError(Ctor, code, message, options) {
   const limit = Error.stackTraceLimit;
-  const deeper = typeof limit === 'number' && limit > 0 && limit < Infinity;
+  let deeper = false;
+  if (OWN_FILES !== null && typeof limit === 'number' && limit > 0 && limit < Infinity) {
+    try {
+      Error.stackTraceLimit = limit + OWN_FRAMES;
+      deeper = true;
+    } catch {
+      // Frozen (--frozen-intrinsics): the stack is what the limit gives.
+    }
+  }
   let error;
-  if (deeper) Error.stackTraceLimit = limit + OWN_FRAMES;
   try {
     error = new Ctor(`proclet: ${message}`, options);
   } finally {
