@@ -80,3 +80,35 @@ test("the calling file is found below the bundle's frames: require() in the chil
   p.run();
   expect(await nextMessages(p, 1)).toEqual([path.join('fixtures', 'project', 'lib', 'sibling.js')]);
 });
+
+test("an error thrown deep inside proclet still shows the user's line below proclet's frames", async () => {
+  // A function found deep in a message sent through a pool: a dozen of proclet's frames, more
+  // than V8's default stackTraceLimit of 10, which used to leave the user's file out entirely.
+  const script = `
+    const { ProcletPool } = require('proclet');
+    const pool = new ProcletPool(function () {}, { size: 1 });
+    try {
+      pool.to(1).send({ a: [{ b: [{ c: () => 1 }] }] });
+    } catch (e) {
+      console.log(e.stack);
+    }
+  `;
+  const file = path.join(root, 'target', `bundle-spec-deep-${process.pid}.js`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, script);
+  try {
+    const result = await runNode([file], { cwd: root });
+    expect(result.stderr).toBe('');
+    const stack = result.stdout.trim().split('\n');
+    expect(stack[0]).toMatch(/^TypeError: proclet: .*message\.a\[0\]\.b\[0\]\.c is a function/);
+    const frames = stack.filter((line) => /^\s+at /.test(line));
+    const own = frames.filter((line) => line.includes(OUTFILE));
+    expect(own.length).toBeGreaterThan(10);
+    expect(frames.slice(0, own.length)).toEqual(own);
+    expect(frames[own.length]).toContain(`${file}:5:`);
+    // Below the user's frame, as many as Error.stackTraceLimit asks for, no more.
+    expect(frames.length - own.length).toBeLessThanOrEqual(10);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+});

@@ -332,6 +332,9 @@ class Proclet {
       this.#restartNow();
     } else {
       this.#restartAsked = true;
+      // Peer messages sent from now on are for the next child: they wait for it in the router
+      // (the one stopping would drop them).
+      this.#session.leavePeers();
       this.#askToStop(this.#options.killTimeout);
     }
     return waiter.promise;

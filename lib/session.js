@@ -125,6 +125,11 @@ class Session {
     this.#native.flush();
   }
 
+  /** A restart follows this child: what peers send its worker id waits for the next child. */
+  leavePeers() {
+    if (!this.#exited) this.#native.leavePeers();
+  }
+
   /** Writes what is queued now, without waiting for the end of the tick (which it ends). */
   flushNow() {
     this.#native.flush();

@@ -56,7 +56,7 @@ function createWriter(socket) {
    * ASCII that goes before a text payload in the same frame (no string is built for the two).
    */
   function queue(kind, payload, operation, head = '') {
-    const length = (codec.checkSize(payload, kind, operation) || Buffer.byteLength(payload)) + head.length;
+    const length = (codec.checkSize(payload, kind, operation, head.length) || Buffer.byteLength(payload)) + head.length;
     // A packed frame is copied now: it may be written at the end of the tick, and the values
     // sent may change before that.
     if (typeof payload !== 'string') void payload.frame;

@@ -300,3 +300,38 @@ test('messages to a restarting peer wait and arrive in order once it is back', a
   expect(result.ordered).toBe(true);
   expect(result.pid).not.toBe(firstPid);
 });
+
+test('peer messages sent once restart() was called wait for the new child, not the one stopping', async () => {
+  const p = pool(
+    function () {
+      this.on('relay', function (to, n) {
+        this.to(to).emit('ping', n);
+      });
+      this.on('ping', function (n, from) {
+        this.send({ n, from, pid: process.pid });
+      });
+      this.on('kick', function () {
+        this.emit('kicked');
+      });
+    },
+    { size: 2 },
+  );
+  p.run();
+  await p.ready;
+  const oldPid = p.workers[2].pid;
+  const got = collect(p, 3);
+  // From a listener (inside the addon's delivery): restart worker 2, then worker 1 writes to it.
+  p.parent.once('kicked', () => {
+    p.workers[2].restart();
+    p.to(1).emit('relay', 2, 'a');
+    p.to(2).emit('ping', 'direct');
+    p.to(1).emit('relay', 2, 'b');
+  });
+  p.to(1).emit('kick');
+  const messages = (await got).map(([m, id]) => ({ ...m, id, pid: m.pid === oldPid ? 'old' : 'new' }));
+  expect(messages).toEqual([
+    { n: 'direct', from: 0, id: 2, pid: 'new' },
+    { n: 'a', from: 1, id: 2, pid: 'new' },
+    { n: 'b', from: 1, id: 2, pid: 'new' },
+  ]);
+});

@@ -341,16 +341,20 @@ class Calls {
   #answer(id, ok, value) {
     if (this.#closed) return;
     let payload;
+    let head;
     try {
       payload = ok ? this.#codec.result(id, value, 'a method result') : thrownJson(value);
-      codec.checkSize(payload, FrameKind.Result, 'a method result');
+      // The head shares the frame: a value whose JSON fits alone may not fit after it.
+      head = typeof payload === 'string' ? codec.resultHead(id, ok, payload) : '';
+      codec.checkSize(payload, FrameKind.Result, 'a method result', head.length);
     } catch (error) {
       // A result that cannot travel (no JSON form, too large) rejects the call with why.
       ok = false;
       payload = thrownJson(error);
+      head = codec.resultHead(id, ok, payload);
     }
     try {
-      if (typeof payload === 'string') this.#send(FrameKind.Result, payload, codec.resultHead(id, ok, payload));
+      if (typeof payload === 'string') this.#send(FrameKind.Result, payload, head);
       else this.#send(FrameKind.Packed, payload);
     } catch {
       // The caller is gone: nobody is waiting for this result.

@@ -121,15 +121,16 @@ function toJson(message, operation) {
 /**
  * Refuses a payload over the protocol's maximum before it is copied anywhere (RangeError,
  * ERR_PROCLET_MESSAGE_TOO_LARGE). UTF-8 takes at most 3 bytes per UTF-16 unit, so only long
- * texts are counted. Returns the byte length when it was counted, else 0. A Packed payload was
- * checked when it was built.
+ * texts are counted. Returns the payload's byte length when it was counted, else 0. A Packed
+ * payload was checked when it was built. `head`: how many ASCII bytes go before the text in the
+ * same frame (a RESULT's `<id>,1,`), counted against the maximum too.
  */
-function checkSize(payload, kind, operation) {
+function checkSize(payload, kind, operation, head = 0) {
   if (typeof payload !== 'string') return payload.length;
-  if (payload.length <= MAX_PAYLOAD / 3) return 0;
+  if (payload.length + head <= MAX_PAYLOAD / 3) return 0;
   const bytes = Buffer.byteLength(payload);
-  if (bytes > MAX_PAYLOAD) {
-    throw errors.tooLarge(operation, bytes, kind === FrameKind.Text ? 'UTF-8 text' : 'JSON', MAX_PAYLOAD);
+  if (bytes + head > MAX_PAYLOAD) {
+    throw errors.tooLarge(operation, bytes + head, kind === FrameKind.Text ? 'UTF-8 text' : 'JSON', MAX_PAYLOAD);
   }
   return bytes;
 }

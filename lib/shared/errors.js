@@ -6,10 +6,46 @@
 
 const util = require('util');
 
+// proclet's own frames (an invalid value found deep in a message sent through a pool: a dozen
+// and more) would push the caller's out of V8's default 10: the stack is captured deeper, then
+// keeps proclet's frames and `Error.stackTraceLimit` frames below them, the caller's first.
+const OWN_FRAMES = 40;
+/** Where proclet's frames are: this bundle (dist/proclet.js, the child's script), or lib/ unbundled. */
+const OWN_FILES =
+  typeof __filename !== 'string' ? null : /[\\/]lib[\\/]shared$/.test(__dirname) ? require('path').resolve(__dirname, '..') + require('path').sep : __filename;
+
 function makeError(Ctor, code, message, options) {
-  const error = new Ctor(`proclet: ${message}`, options);
+  const limit = Error.stackTraceLimit;
+  let deeper = false;
+  if (OWN_FILES !== null && typeof limit === 'number' && limit > 0 && limit < Infinity) {
+    try {
+      Error.stackTraceLimit = limit + OWN_FRAMES;
+      deeper = true;
+    } catch {
+      // Frozen (--frozen-intrinsics): the stack is what the limit gives.
+    }
+  }
+  let error;
+  try {
+    error = new Ctor(`proclet: ${message}`, options);
+  } finally {
+    if (deeper) Error.stackTraceLimit = limit;
+  }
+  if (deeper) trimStack(error, limit);
   error.code = code;
   return error;
+}
+
+/** Keeps proclet's frames on top of the stack, then `limit` more. */
+function trimStack(error, limit) {
+  const stack = error.stack;
+  if (typeof stack !== 'string') return;
+  const lines = stack.split('\n');
+  let i = lines.findIndex((line) => /^\s+at /.test(line));
+  if (i < 0) return;
+  while (i < lines.length && lines[i].includes(OWN_FILES)) i++;
+  if (lines.length <= i + limit) return;
+  Object.defineProperty(error, 'stack', { value: lines.slice(0, i + limit).join('\n'), writable: true, configurable: true, enumerable: false });
 }
 
 /** A value for a message: short, on one line. */

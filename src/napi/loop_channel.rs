@@ -257,7 +257,7 @@ impl LoopChannel {
   }
 
   /// The child is gone: the router stops sending to this channel.
-  fn leave_peers(&self) {
+  pub fn leave_peers(&self) {
     if let Ok(peer) = self.peer.try_borrow() {
       if let Some(link) = &*peer {
         link.router.detach(link.id, self);

@@ -343,6 +343,16 @@ impl NativeSession {
     Ok(())
   }
 
+  /// This child stops receiving from its peers (`restart()` asked it to stop): what they send
+  /// worker `id` from now on waits in the router for the next child of that id, as while a
+  /// worker is down. What it sends them is still routed.
+  #[napi]
+  pub fn leave_peers(&self) {
+    if let Some(channel) = &self.channel {
+      channel.leave_peers();
+    }
+  }
+
   /// Asks for a `ChannelEvent.Written` once everything queued has been written (check
   /// `queuedBytes` first: nothing is reported for a queue that is already empty).
   #[napi]
