@@ -36,29 +36,32 @@ function createReader({ onFrame, onMessages, stopped }) {
       }
       return;
     }
-    const data = carry ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+    // `data` holds the bytes from 0 to `limit`: the read chunk itself (no Buffer made per read),
+    // or what was carried followed by it.
+    const data = carry ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk;
+    const limit = carry ? data.length : n;
     carry = null;
     let offset = 0;
-    while (data.length - offset >= HEADER_LEN && !stopped()) {
+    while (limit - offset >= HEADER_LEN && !stopped()) {
       const length = data.readUInt32BE(offset);
       if (length > MAX_PAYLOAD) throw errors.protocolFromParent(`a frame of ${length} bytes`);
       const end = offset + HEADER_LEN + length;
-      if (end > data.length) {
+      if (end > limit) {
         if (length >= LARGE) {
           large = Buffer.allocUnsafe(length);
-          largeFilled = data.copy(large, 0, offset + HEADER_LEN);
+          largeFilled = data.copy(large, 0, offset + HEADER_LEN, limit);
           largeKind = data[offset + 4];
-          offset = data.length;
+          offset = limit;
         }
         break;
       }
       if (
         HEADER_LEN + length <= LARGE &&
         data[offset + 4] === FrameKind.Message &&
-        end + HEADER_LEN <= data.length &&
+        end + HEADER_LEN <= limit &&
         data[end + 4] === FrameKind.Message
       ) {
-        offset = readRun(data, offset);
+        offset = readRun(data, offset, limit);
         continue;
       }
       const kind = data[offset + 4];
@@ -67,20 +70,20 @@ function createReader({ onFrame, onMessages, stopped }) {
       offset = end;
     }
     // The scratch buffer is reused by the next read: keep a copy of what is left.
-    if (offset < data.length && !stopped()) carry = Buffer.from(data.subarray(offset));
+    if (offset < limit && !stopped()) carry = Buffer.from(data.subarray(offset, limit));
   }
 
   // A run of consecutive complete MESSAGE frames costs one toString and one JSON.parse: each
   // 5-byte header is overwritten in place with "[" or "," and four spaces (JSON whitespace),
   // and the byte after the run with "]" (put back afterwards). Safe because the parent is
   // trusted: every payload is one JSON.stringify output. Returns the offset after the run.
-  function readRun(data, start) {
+  function readRun(data, start, limit) {
     let offset = start;
     let count = 0;
-    while (data.length - offset >= HEADER_LEN && data[offset + 4] === FrameKind.Message) {
+    while (limit - offset >= HEADER_LEN && data[offset + 4] === FrameKind.Message) {
       const end = offset + HEADER_LEN + data.readUInt32BE(offset);
       // Same bound as the caller's, so the first frame always joins the run.
-      if (end >= data.length || end - offset > LARGE) break;
+      if (end >= limit || end - offset > LARGE) break;
       data[offset] = count === 0 ? 0x5b : 0x2c;
       data.fill(0x20, offset + 1, offset + HEADER_LEN);
       offset = end;

@@ -28,8 +28,19 @@ const BATCH_WINDOW_MS = 1;
  * up and the tail is lost.
  */
 const EXIT_PATIENCE_MS = 5000;
+/**
+ * A tick's burst is encoded here when it fits, and written from here: no Buffer is made per
+ * write. What the socket does not take is copied out before anything else is encoded.
+ */
+const SCRATCH = Buffer.allocUnsafeSlow(64 * 1024);
+/** The queue's arrays are made anew after a burst of more frames than this. */
+const SHRINK_AFTER = 1024;
 
 function createWriter(socket) {
+  // The frames waiting, in parallel arrays of which the first `count` slots are used: kept from
+  // write to write (an array made per write, and grown by its first push, is most of what a
+  // reply would allocate), unless a burst grew them past SHRINK_AFTER slots.
+  let count = 0;
   let kinds = [];
   /** Strings (UTF-8 frames), or Packed frames (lib/shared/packed.js) whose header is made. */
   let texts = [];
@@ -60,10 +71,11 @@ function createWriter(socket) {
     // A packed frame is copied now: it may be written at the end of the tick, and the values
     // sent may change before that.
     if (typeof payload !== 'string') void payload.frame;
-    kinds.push(kind);
-    texts.push(payload);
-    heads.push(head);
-    lengths.push(length);
+    kinds[count] = kind;
+    texts[count] = payload;
+    heads[count] = head;
+    lengths[count] = length;
+    count++;
     chars += payload.length;
     if (!inTick) {
       inTick = true;
@@ -92,22 +104,26 @@ function createWriter(socket) {
     if (inTick) endTick();
   }
 
+  /** How many bytes of the buffer encodePending() returned hold the frames. */
+  let encoded = 0;
+
+  /**
+   * Encodes what waits, in order, into SCRATCH when it fits (else a buffer of its own); returns
+   * that buffer, whose first `encoded` bytes are the frames.
+   */
   function encodePending() {
     // A lone packed frame is written from where it was built, without a copy.
-    if (kinds.length === 1 && typeof texts[0] !== 'string') {
+    if (count === 1 && typeof texts[0] !== 'string') {
       const { frame } = texts[0];
-      kinds = [];
-      texts = [];
-      heads = [];
-      lengths = [];
-      chars = 0;
+      clear();
+      encoded = frame.length;
       return frame;
     }
     let total = 0;
-    for (let i = 0; i < lengths.length; i++) total += HEADER_LEN + lengths[i];
-    const buffer = Buffer.allocUnsafe(total);
+    for (let i = 0; i < count; i++) total += HEADER_LEN + lengths[i];
+    const buffer = total <= SCRATCH.length ? SCRATCH : Buffer.allocUnsafe(total);
     let offset = 0;
-    for (let i = 0; i < kinds.length; i++) {
+    for (let i = 0; i < count; i++) {
       const payload = texts[i];
       if (typeof payload !== 'string') {
         offset += payload.frame.copy(buffer, offset);
@@ -116,31 +132,46 @@ function createWriter(socket) {
       buffer.writeUInt32BE(lengths[i], offset);
       buffer[offset + 4] = kinds[i];
       offset += HEADER_LEN;
+      // A RESULT's head: a few ASCII characters, cheaper copied here than through a binding.
       const head = heads[i];
-      if (head !== '') offset += buffer.write(head, offset, 'latin1');
+      for (let j = 0; j < head.length; j++) buffer[offset++] = head.charCodeAt(j);
       offset += buffer.write(payload, offset, lengths[i] - head.length, 'utf8');
     }
-    kinds = [];
-    texts = [];
-    heads = [];
-    lengths = [];
-    chars = 0;
+    clear();
+    encoded = total;
     return buffer;
+  }
+
+  /** Empties the queue (its payloads are let go). */
+  function clear() {
+    if (count > SHRINK_AFTER) {
+      kinds = [];
+      texts = [];
+      heads = [];
+      lengths = [];
+    } else {
+      for (let i = 0; i < count; i++) texts[i] = null;
+    }
+    count = 0;
+    chars = 0;
   }
 
   /** Writes what is queued: directly what the socket takes, the rest through the stream. */
   function flush() {
-    if (kinds.length === 0 || socket.destroyed) return;
+    if (count === 0 || socket.destroyed) return;
     const buffer = encodePending();
+    const length = encoded;
     lastWrite = performance.now();
     let written = 0;
     try {
-      written = fs.writeSync(FD, buffer);
+      written = fs.writeSync(FD, buffer, 0, length);
     } catch {
       // EAGAIN: the stream waits for writability. Any other error, the stream reports too.
     }
-    if (written < buffer.length) {
-      inStream = written === 0 ? buffer : buffer.subarray(written);
+    if (written < length) {
+      const rest = written === 0 && length === buffer.length ? buffer : buffer.subarray(written, length);
+      // SCRATCH is reused by the next write: the stream gets a copy.
+      inStream = buffer === SCRATCH ? Buffer.from(rest) : rest;
       socket.write(inStream, streamWrote);
     }
   }
@@ -188,7 +219,7 @@ function createWriter(socket) {
       unwritten = inStream.subarray(inStream.length - left);
       inStream = null;
     }
-    const rest = kinds.length > 0 ? encodePending() : null;
+    const rest = count > 0 ? encodePending().subarray(0, encoded) : null;
     if (unwritten !== null && !writeAllSync(unwritten, EXIT_PATIENCE_MS)) return;
     if (rest !== null) writeAllSync(rest, EXIT_PATIENCE_MS);
   }
@@ -196,7 +227,7 @@ function createWriter(socket) {
   /** Resolves once everything queued so far is written to fd 3 (this.flush()). */
   function flushed() {
     if (inStream === null) flush();
-    if (inStream === null && kinds.length === 0) return Promise.resolve();
+    if (inStream === null && count === 0) return Promise.resolve();
     return new Promise((resolve, reject) => flushWaiters.push([resolve, reject]));
   }
 

@@ -73,6 +73,14 @@ class Pending {
   }
 }
 
+// The executor of every call's promise: one function for all of them, not a closure per call.
+// `new Promise` runs it synchronously, so `captured` is read right after, before anything else.
+const captured = { resolve: null, reject: null };
+function capture(resolve, reject) {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
+
 /** Runs an exposed method with the arguments of a CALL array (from index 2). */
 function invoke(method, thisArg, array) {
   switch (array.length) {
@@ -152,16 +160,13 @@ class Calls {
     if (signal && signal.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(this.#closed(operation));
     this.#nextId++;
-    let entry;
-    const promise = new Promise((resolve, reject) => {
-      entry = new Pending(resolve, reject, signal);
-    });
+    const promise = new Promise(capture);
+    const entry = new Pending(captured.resolve, captured.reject, signal);
+    captured.resolve = captured.reject = null;
     if (this.#slotEntry !== null) this.#pending.set(this.#slotId, this.#slotEntry);
     this.#slotId = id;
     this.#slotEntry = entry;
-    if (timeout > 0) {
-      entry.timer = setTimeout(() => this.#abandon(id, errors.callTimeout(operation, name, timeout, this.#peer())), timeout);
-    }
+    if (timeout > 0) this.#arm(entry, id, operation, name, timeout);
     if (signal) this.#watch(signal, id);
     try {
       this.#send(typeof payload === 'string' ? FrameKind.Call : FrameKind.Packed, payload);
@@ -170,6 +175,11 @@ class Calls {
       entry.reject(error);
     }
     return promise;
+  }
+
+  // A closure of its own, so that a call without a timeout makes none (nor the context it needs).
+  #arm(entry, id, operation, name, timeout) {
+    entry.timer = setTimeout(() => this.#abandon(id, errors.callTimeout(operation, name, timeout, this.#peer())), timeout);
   }
 
   /** A RESULT frame's array. A result for a call no longer pending (timed out, aborted) is dropped. */

@@ -55,16 +55,12 @@ class Codec {
 
   /** The EVENT payload `[name, ...args]`. */
   event(name, args, operation) {
-    const array = [name];
-    for (let i = 0; i < args.length; i++) array.push(args[i]);
-    return this.encodeValue(FrameKind.Event, array, EVENT_ARGS, operation);
+    return this.encodeValue(FrameKind.Event, prepend1(name, args), EVENT_ARGS, operation);
   }
 
   /** The CALL payload `[id, name, ...args]`. */
   call(id, name, args, operation) {
-    const array = [id, name];
-    for (let i = 0; i < args.length; i++) array.push(args[i]);
-    return this.encodeValue(FrameKind.Call, array, CALL_ARGS, operation);
+    return this.encodeValue(FrameKind.Call, prepend2(id, name, args), CALL_ARGS, operation);
   }
 
   /**
@@ -80,6 +76,43 @@ class Codec {
     if (typeof payload !== 'string') return payload;
     // JSON after all (a toJSON, a Date): the value's text inside `[id,1,...]`.
     return payload.slice(`[${id},1,`.length, -1);
+  }
+}
+
+// `[a, ...args]` and `[a, b, ...args]` made at their final size: one or two arguments (most
+// events and calls) in a literal, more in an array of the right length, never grown by push.
+function prepend1(a, args) {
+  switch (args.length) {
+    case 0:
+      return [a];
+    case 1:
+      return [a, args[0]];
+    case 2:
+      return [a, args[0], args[1]];
+    default: {
+      const array = new Array(args.length + 1);
+      array[0] = a;
+      for (let i = 0; i < args.length; i++) array[i + 1] = args[i];
+      return array;
+    }
+  }
+}
+
+function prepend2(a, b, args) {
+  switch (args.length) {
+    case 0:
+      return [a, b];
+    case 1:
+      return [a, b, args[0]];
+    case 2:
+      return [a, b, args[0], args[1]];
+    default: {
+      const array = new Array(args.length + 2);
+      array[0] = a;
+      array[1] = b;
+      for (let i = 0; i < args.length; i++) array[i + 2] = args[i];
+      return array;
+    }
   }
 }
 
