@@ -140,6 +140,26 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     }
   }
 
+  /**
+   * `dispatch` for an EVENT frame's array `[event, ...args]`, freshly parsed and owned by the
+   * caller: with listeners and no `onAny`, it becomes their arguments in place, `[...args, from]`.
+   */
+  function dispatchParsed(array, from = FROM_PARENT) {
+    const event = array[0];
+    const listeners = table.listenersFor(event);
+    if (table.anyListeners.length > 0 || listeners.length === 0) {
+      dispatch(event, array.slice(1), from);
+      return;
+    }
+    const last = array.length - 1;
+    for (let i = 0; i < last; i++) array[i] = array[i + 1];
+    array[last] = from;
+    for (let i = 0; i < listeners.length; i++) {
+      invoke(listeners[i], array);
+      if (lifetime.closing) return;
+    }
+  }
+
   // A graceful stop (the parent's stop() or restart()): the 'stop' handlers run (and `onAny`
   // ones, which see every event), what they return is awaited, then the child closes with
   // code 0, delivering everything it sent. A handler may close with another code itself; one
@@ -353,7 +373,7 @@ function createHandlers({ caller, options, useCalls, lifetime, coverage }) {
     context = value;
   }
 
-  return { registry, add, dispatch, dispatchMessage, runWorker, runWorkerSource, runScript, bind, stop };
+  return { registry, add, dispatch, dispatchParsed, dispatchMessage, runWorker, runWorkerSource, runScript, bind, stop };
 }
 
 // The file name that frames inside the helpers of a compiled function show.

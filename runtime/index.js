@@ -169,10 +169,11 @@ function start(factory, method, spare = false) {
       return sender;
     }
 
-    function dispatchEvent(event, args, sender) {
+    // `array`: `[event, ...args]`, freshly decoded (handlers.dispatchParsed reuses it).
+    function dispatchEvent(array, sender) {
       // 'stop' is reserved: only the parent's stop() and restart() send it (lib/session.js).
-      if (event === 'stop' && sender === 0) handlers.stop();
-      else handlers.dispatch(event, args, sender);
+      if (array[0] === 'stop' && sender === 0) handlers.stop();
+      else handlers.dispatchParsed(array, sender);
     }
 
     // While an ES module worker is being imported (asynchronously), what the parent sends waits
@@ -208,8 +209,7 @@ function start(factory, method, spare = false) {
           handlers.dispatchMessage(codec.decode(kind, payload), takeFrom());
           break;
         case FrameKind.Event: {
-          const array = JSON.parse(payload);
-          dispatchEvent(array[0], array.slice(1), takeFrom());
+          dispatchEvent(JSON.parse(payload), takeFrom());
           break;
         }
         case FrameKind.From:
@@ -240,7 +240,7 @@ function start(factory, method, spare = false) {
           const { kind: carried, value } = decoded;
           const sender = takeFrom();
           if (carried === FrameKind.Message) handlers.dispatchMessage(value, sender);
-          else if (carried === FrameKind.Event) dispatchEvent(value[0], value.slice(1), sender);
+          else if (carried === FrameKind.Event) dispatchEvent(value, sender);
           else if (sender !== 0) throw errors.protocolFromParent(`a peer's packed payload stands for frame kind ${carried}`);
           else if (carried === FrameKind.Call) useCalls().onCall(value);
           else if (carried === FrameKind.Result) useCalls().onResult(value);
