@@ -333,6 +333,45 @@ describe('regressions', () => {
     },
   );
 
+  // The child reads into one reused 256 KiB buffer and parses each read in place, up to the
+  // bytes that read brought: past them lie the frames of an earlier, longer read. There, frames
+  // of 32 bytes (a divisor of the buffer's size) put the stale frames where a next frame would
+  // start, and messages between events (never a run, whose headers are overwritten when parsed)
+  // keep their headers.
+  test('a short run of messages read after a long read of messages and events: the child sees only the new frames, 20 rounds', async () => {
+    const p = proclet(function () {});
+    p.child.on('message', function (m) {
+      if (Number(m.n) !== (this.count || 0) && this.wrong === undefined) this.wrong = m.n;
+      this.count = (this.count || 0) + 1;
+      if (m.a === 1) this.send({ count: this.count, wrong: this.wrong === undefined ? null : this.wrong });
+    });
+    p.child.on('e', function (n) {
+      if (Number(n) !== (this.count || 0) && this.wrong === undefined) this.wrong = n;
+      this.count = (this.count || 0) + 1;
+    });
+    p.run();
+    let n = 0;
+    // {"n":"<13 digits>","a":0} and ["e","<19 digits>"]: 27 bytes, 32-byte frames.
+    const send = (a = 0) => p.parent.send({ n: String(n++).padStart(13, '0'), a });
+    const emit = () => p.child.emit('e', String(n++).padStart(19, '0'));
+    const acks = [];
+    const expected = [];
+    for (let round = 0; round < 20; round++) {
+      for (let k = 0; k < 5000; k++) {
+        send();
+        emit();
+      }
+      send(1);
+      expected.push({ count: n, wrong: null });
+      acks.push(...(await nextMessages(p, 1)));
+      for (let k = 0; k < 1 + (round % 3); k++) send();
+      send(1);
+      expected.push({ count: n, wrong: null });
+      acks.push(...(await nextMessages(p, 1)));
+    }
+    expect(acks).toEqual(expected);
+  });
+
   test('a listener replying while the child exits gets false, not an exception', async () => {
     const p = proclet(function () {
       for (let i = 0; i < 5; i++) this.send(i);
