@@ -333,6 +333,30 @@ describe('regressions', () => {
     },
   );
 
+  // The child encodes a tick's frames into one reused 64 KiB buffer when they fit (else a buffer
+  // of their own): the first frame of a tick is written alone, the rest together at its end.
+  test.each([65524, 65525, 65526, 65530, 65531, 65532])(
+    'from the child, a %i-byte message alone in its write, and after a small one in the same write, arrives intact',
+    async (bytes) => {
+      const p = proclet(function () {});
+      p.child.on('message', function (bytes) {
+        // A string travels as its own UTF-8 (a TEXT frame): its payload is `bytes` long.
+        const big = 'x'.repeat(bytes);
+        this.send(big);
+        setImmediate(() => {
+          this.send(1);
+          this.send(7);
+          this.send(big);
+        });
+      });
+      p.run();
+      p.parent.send(bytes);
+      // Alone: 5 + bytes. After the 7 (a 6-byte frame): 11 + bytes, 65,536 for 65,525.
+      const got = await nextMessages(p, 4);
+      expect(got.map((m) => (typeof m === 'string' ? m === 'x'.repeat(bytes) : m))).toEqual([true, 1, 7, true]);
+    },
+  );
+
   // The child reads into one reused 256 KiB buffer and parses each read in place, up to the
   // bytes that read brought: past them lie the frames of an earlier, longer read. There, frames
   // of 32 bytes (a divisor of the buffer's size) put the stale frames where a next frame would
