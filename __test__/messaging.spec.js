@@ -333,6 +333,69 @@ describe('regressions', () => {
     },
   );
 
+  // The child encodes a tick's frames into one reused 64 KiB buffer when they fit (else a buffer
+  // of their own): the first frame of a tick is written alone, the rest together at its end.
+  test.each([65524, 65525, 65526, 65530, 65531, 65532])(
+    'from the child, a %i-byte message alone in its write, and after a small one in the same write, arrives intact',
+    async (bytes) => {
+      const p = proclet(function () {});
+      p.child.on('message', function (bytes) {
+        // A string travels as its own UTF-8 (a TEXT frame): its payload is `bytes` long.
+        const big = 'x'.repeat(bytes);
+        this.send(big);
+        setImmediate(() => {
+          this.send(1);
+          this.send(7);
+          this.send(big);
+        });
+      });
+      p.run();
+      p.parent.send(bytes);
+      // Alone: 5 + bytes. After the 7 (a 6-byte frame): 11 + bytes, 65,536 for 65,525.
+      const got = await nextMessages(p, 4);
+      expect(got.map((m) => (typeof m === 'string' ? m === 'x'.repeat(bytes) : m))).toEqual([true, 1, 7, true]);
+    },
+  );
+
+  // The child reads into one reused 256 KiB buffer and parses each read in place, up to the
+  // bytes that read brought: past them lie the frames of an earlier, longer read. There, frames
+  // of 32 bytes (a divisor of the buffer's size) put the stale frames where a next frame would
+  // start, and messages between events (never a run, whose headers are overwritten when parsed)
+  // keep their headers.
+  test('a short run of messages read after a long read of messages and events: the child sees only the new frames, 20 rounds', async () => {
+    const p = proclet(function () {});
+    p.child.on('message', function (m) {
+      if (Number(m.n) !== (this.count || 0) && this.wrong === undefined) this.wrong = m.n;
+      this.count = (this.count || 0) + 1;
+      if (m.a === 1) this.send({ count: this.count, wrong: this.wrong === undefined ? null : this.wrong });
+    });
+    p.child.on('e', function (n) {
+      if (Number(n) !== (this.count || 0) && this.wrong === undefined) this.wrong = n;
+      this.count = (this.count || 0) + 1;
+    });
+    p.run();
+    let n = 0;
+    // {"n":"<13 digits>","a":0} and ["e","<19 digits>"]: 27 bytes, 32-byte frames.
+    const send = (a = 0) => p.parent.send({ n: String(n++).padStart(13, '0'), a });
+    const emit = () => p.child.emit('e', String(n++).padStart(19, '0'));
+    const acks = [];
+    const expected = [];
+    for (let round = 0; round < 20; round++) {
+      for (let k = 0; k < 5000; k++) {
+        send();
+        emit();
+      }
+      send(1);
+      expected.push({ count: n, wrong: null });
+      acks.push(...(await nextMessages(p, 1)));
+      for (let k = 0; k < 1 + (round % 3); k++) send();
+      send(1);
+      expected.push({ count: n, wrong: null });
+      acks.push(...(await nextMessages(p, 1)));
+    }
+    expect(acks).toEqual(expected);
+  });
+
   test('a listener replying while the child exits gets false, not an exception', async () => {
     const p = proclet(function () {
       for (let i = 0; i < 5; i++) this.send(i);

@@ -380,6 +380,69 @@ describe('methods in the parent: p.parent.expose + this.call', () => {
   });
 });
 
+// A RESULT's text form starts with the call's id in decimal (`<id>,1,<JSON>`, `<id>,1`,
+// `<id>,0,<JSON>`), copied byte by byte into the child's write buffer.
+describe('ids of every length', () => {
+  test('100,001 calls to the child and 12,000 to the parent at the same time, ids crossing 9/10 ... 99,999/100,000: every result of every form settles its own call', async () => {
+    const p = make(function () {
+      this.expose({
+        async callParent(count) {
+          const wrong = [];
+          for (let start = 0; start < count; start += 4000) {
+            const calls = [];
+            for (let i = start; i < Math.min(count, start + 4000); i++) {
+              const call = i % 2 === 0 ? this.call('twice', i) : this.callWith({ timeout: 600000, signal: new AbortController().signal }, 'twice', i);
+              calls.push(call.then((r) => r === 2 * i || wrong.push([i, r])));
+            }
+            await Promise.all(calls);
+          }
+          return wrong;
+        },
+      });
+    });
+    p.child.expose({
+      answer(i) {
+        switch (i % 5) {
+          case 0:
+            return undefined;
+          case 1:
+            return i;
+          case 2:
+            return '\u00e9' + i;
+          case 3:
+            throw Object.assign(new RangeError(`no ${i}`), { code: `E${i}` });
+          default:
+            return Buffer.from(String(i));
+        }
+      },
+    });
+    p.parent.expose({ twice: (i) => 2 * i });
+    p.run();
+    const fromChild = p.child.call('callParent', 12000);
+    const wrong = [];
+    for (let start = 1; start <= 100001; start += 5000) {
+      const calls = [];
+      for (let i = start; i < Math.min(100002, start + 5000); i++) {
+        const call = i % 3 === 0 ? p.child.callWith({ timeout: 600000 }, 'answer', i) : p.child.call('answer', i);
+        calls.push(
+          call.then(
+            (r) => {
+              const expected = [undefined, i, '\u00e9' + i, null, Buffer.from(String(i))][i % 5];
+              if (i % 5 === 3 || !(Buffer.isBuffer(expected) ? Buffer.isBuffer(r) && r.equals(expected) : r === expected)) wrong.push([i, r]);
+            },
+            (e) => {
+              if (i % 5 !== 3 || !(e instanceof RangeError) || e.message !== `no ${i}` || e.code !== `E${i}`) wrong.push([i, e]);
+            },
+          ),
+        );
+      }
+      await Promise.all(calls);
+    }
+    expect(wrong).toEqual([]);
+    expect(await fromChild).toEqual([]);
+  }, 120000);
+});
+
 describe('before and after run()', () => {
   test('a call made before run() is queued and resolves once the child runs; methods exposed after run() are callable, both ways', async () => {
     const p = make(function () {

@@ -171,6 +171,45 @@ describe('child to parent', () => {
   });
 });
 
+// The child's writer keeps its queue arrays from one write to the next (made anew after a burst
+// of more than 1,024 frames): a write must send the frames queued since the last one, and only
+// those, whatever the bursts before it left in the arrays.
+test('from the child, bursts of 1,000 / 1,500 / 700 frames of every kind in one tick, each followed by ticks of a few or one frame: every frame arrives once, unaltered, in order', async () => {
+  const BURSTS = [1000, 3, 1, 1500, 2, 1, 1200, 5, 700, 1, 1];
+  const p = make(function (bursts) {
+    let i = 0;
+    const one = () => {
+      const n = i++;
+      if (n % 4 === 0) this.send('t' + n + '\u00e9'.repeat(n % 13));
+      else if (n % 4 === 1) this.send({ n, s: 'j'.repeat(n % 50) });
+      else if (n % 4 === 2) this.send({ n, b: Buffer.from([n & 255, (n >> 8) & 255]) });
+      else this.emit('e', n, [n, null]);
+    };
+    const tick = () => {
+      const size = bursts.shift();
+      for (let k = 0; k < size; k++) one();
+      if (bursts.length > 0) setImmediate(tick);
+      else this.close(0);
+    };
+    tick();
+  });
+  const seen = [];
+  p.parent.onAny((event, ...args) => {
+    if (!LIFECYCLE.has(event)) seen.push([event, ...args]);
+  });
+  p.run(BURSTS);
+  expect(await exitOf(p)).toEqual({ code: 0, signal: null });
+  const total = BURSTS.reduce((a, b) => a + b, 0);
+  const expected = Array.from({ length: total }, (_, n) => {
+    if (n % 4 === 0) return ['message', 't' + n + '\u00e9'.repeat(n % 13)];
+    if (n % 4 === 1) return ['message', { n, s: 'j'.repeat(n % 50) }];
+    if (n % 4 === 2) return ['message', { n, b: Buffer.from([n & 255, (n >> 8) & 255]) }];
+    return ['e', n, [n, null]];
+  });
+  expect(seen.length).toBe(total);
+  expect(seen).toEqual(expected);
+});
+
 test('results come back as each method finishes, not in the order the calls were made', async () => {
   const p = make(function () {});
   p.child.expose({

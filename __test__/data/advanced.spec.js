@@ -102,3 +102,26 @@ describe("serialization: 'advanced'", () => {
     expect(back.details.limits.get('min')).toBe(0n);
   });
 });
+
+// The CALL and EVENT arrays are built by lib/shared/codec.js in both processes. V8's serializer
+// writes an array of holey elements kind in its sparse form (each element after its index), so
+// an array made with `new Array(n)` travels larger and is read back through the slow path.
+describe("serialization: 'advanced', the arrays of calls and events", () => {
+  const v8 = require('v8');
+  const { Codec, decodePacked } = require('../../lib/shared/codec');
+  const { unpack } = require('../../lib/shared/packed');
+  const ARGS = [undefined, null, 2n, new Map([[1, 'one']]), [4, undefined], 'five', -0, NaN, new Date(8), { nine: undefined }];
+
+  test.each([1, 2, 3, 4, 10])('with %i arguments: the dense array V8 writes for [id, name, ...args] / [name, ...args], and the same values back', (n) => {
+    const codec = new Codec('advanced');
+    const args = ARGS.slice(0, n);
+    for (const [payload, array] of [
+      [codec.call(12345, 'method', args, 'test'), [12345, 'method', ...args]],
+      [codec.event('progress', args, 'test'), ['progress', ...args]],
+    ]) {
+      const [section] = unpack(payload.payload).sections;
+      expect(section.equals(v8.serialize(array))).toBe(true);
+      expect(decodePacked(payload.payload, true).value).toEqual(array);
+    }
+  });
+});

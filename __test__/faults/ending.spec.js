@@ -3,7 +3,7 @@
 // let stdout and stderr drain first; process.exit() right after a large send still delivers it;
 // and a message that really is cut off is reported as what happened, not as a kill.
 
-const { alive, proclet, endAll, runNode, fixture } = require('../helpers');
+const { alive, proclet, track, endAll, runNode, fixture, Proclet } = require('../helpers');
 
 afterEach(endAll);
 
@@ -95,5 +95,65 @@ describe('process.exit() in the child', () => {
       ],
     ]);
     expect(events[1][1]).not.toMatch(/killed/);
+  });
+});
+
+// The child's writer encodes a tick's burst of up to 64 KiB into one reused buffer; what the
+// socket does not take goes to the stream as a copy, since the next write (here the exit hook's,
+// which writes the frames queued behind it) encodes into the same buffer.
+describe('a burst the socket took only part of, then more sends, then the end', () => {
+  const frame = (i) => String(i).padStart(8, '0') + String.fromCharCode(97 + (i % 26)).repeat(992);
+
+  test.each([
+    ['process.exit(0)', 'exit', { code: 0, signal: null }],
+    ['this.close()', 'close', { code: 0, signal: null }],
+    ['an uncaught throw', 'throw', { code: 1, signal: null }],
+  ])('%s: every message arrives, in order and unaltered', async (_, end, exit) => {
+    const p = track(
+      new Proclet(
+        function (end) {
+          this.on('message', function () {
+            // The channel's socket: its writableLength says when a write was only partly taken.
+            const channel = process._getActiveHandles().find((h) => h._handle && h._handle.fd === 3);
+            const frame = (i) => String(i).padStart(8, '0') + String.fromCharCode(97 + (i % 26)).repeat(992);
+            let i = 0;
+            const tick = () => {
+              // 50 KB a tick, under 64 KiB: encoded into the reused buffer.
+              for (let k = 0; k < 50; k++) this.send(frame(i++));
+              if (channel.writableLength === 0) return setImmediate(tick);
+              // The last tick's write was partly taken; this tick's frames and these wait behind it.
+              for (let k = 0; k < 5; k++) this.send(frame(i++));
+              this.send({ sent: i });
+              process.stdout.write('stalled\n');
+              if (end === 'exit') process.exit(0);
+              if (end === 'close') this.close();
+              if (end === 'throw') throw new Error('thrown after the burst');
+            };
+            tick();
+          });
+        },
+        { stdio: 'pipe' },
+      ),
+    );
+    p.parent.on('error', () => {});
+    // Unread, this stops the parent reading the channel once 1,000 messages wait: the child's
+    // socket fills. Read from when the child says it stalled.
+    const messages = p.parent.messages();
+    const stalled = new Promise((resolve) => {
+      let out = '';
+      p.parent.on('stdout', (chunk) => {
+        out += chunk;
+        if (out.includes('stalled\n')) resolve();
+      });
+    });
+    p.run(end);
+    p.parent.send('go');
+    await stalled;
+    const got = [];
+    for await (const message of messages) got.push(message);
+    const last = got.pop();
+    expect(last).toEqual({ sent: got.length });
+    expect(got.findIndex((message, i) => message !== frame(i))).toBe(-1);
+    expect(await p.exited).toEqual(exit);
   });
 });

@@ -80,7 +80,9 @@ class Codec {
 }
 
 // `[a, ...args]` and `[a, b, ...args]` made at their final size: one or two arguments (most
-// events and calls) in a literal, more in an array of the right length, never grown by push.
+// events and calls) in a literal, more by concat (one allocation, never grown by push). Not
+// `new Array(n)` filled in: V8 keeps such an array's holey elements kind after it is filled, and
+// its serializer ('advanced') writes a holey array in the sparse form, every element with its index.
 function prepend1(a, args) {
   switch (args.length) {
     case 0:
@@ -89,12 +91,8 @@ function prepend1(a, args) {
       return [a, args[0]];
     case 2:
       return [a, args[0], args[1]];
-    default: {
-      const array = new Array(args.length + 1);
-      array[0] = a;
-      for (let i = 0; i < args.length; i++) array[i + 1] = args[i];
-      return array;
-    }
+    default:
+      return [a].concat(args);
   }
 }
 
@@ -106,13 +104,8 @@ function prepend2(a, b, args) {
       return [a, b, args[0]];
     case 2:
       return [a, b, args[0], args[1]];
-    default: {
-      const array = new Array(args.length + 2);
-      array[0] = a;
-      array[1] = b;
-      for (let i = 0; i < args.length; i++) array[i + 2] = args[i];
-      return array;
-    }
+    default:
+      return [a, b].concat(args);
   }
 }
 
