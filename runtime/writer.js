@@ -30,7 +30,8 @@ const BATCH_WINDOW_MS = 1;
 const EXIT_PATIENCE_MS = 5000;
 /**
  * A tick's burst is encoded here when it fits, and written from here: no Buffer is made per
- * write. What the socket does not take is copied out before anything else is encoded.
+ * write. What the socket does not take goes to the stream from here too; nothing is encoded
+ * until the stream has written it.
  */
 const SCRATCH = Buffer.allocUnsafeSlow(64 * 1024);
 /** The queue's arrays are made anew after a burst of more frames than this. */
@@ -165,13 +166,15 @@ function createWriter(socket) {
     let written = 0;
     try {
       written = fs.writeSync(FD, buffer, 0, length);
-    } catch {
-      // EAGAIN: the stream waits for writability. Any other error, the stream reports too.
+    } catch (error) {
+      // EAGAIN: the stream waits for writability. Any other error of the system's, the stream
+      // reports too; anything else (an argument out of range) is a bug of ours: loud, not lost.
+      if (error.syscall === undefined) throw error;
     }
     if (written < length) {
-      const rest = written === 0 && length === buffer.length ? buffer : buffer.subarray(written, length);
-      // SCRATCH is reused by the next write: the stream gets a copy.
-      inStream = buffer === SCRATCH ? Buffer.from(rest) : rest;
+      // Handed to the stream as it is, SCRATCH included: nothing is encoded again before the
+      // stream reports it written (every flush waits for that; flushSync writes it first).
+      inStream = written === 0 && length === buffer.length ? buffer : buffer.subarray(written, length);
       socket.write(inStream, streamWrote);
     }
   }
@@ -219,9 +222,9 @@ function createWriter(socket) {
       unwritten = inStream.subarray(inStream.length - left);
       inStream = null;
     }
-    const rest = count > 0 ? encodePending().subarray(0, encoded) : null;
+    // That part may lie in SCRATCH: written before the queue is encoded (into SCRATCH, maybe).
     if (unwritten !== null && !writeAllSync(unwritten, EXIT_PATIENCE_MS)) return;
-    if (rest !== null) writeAllSync(rest, EXIT_PATIENCE_MS);
+    if (count > 0) writeAllSync(encodePending().subarray(0, encoded), EXIT_PATIENCE_MS);
   }
 
   /** Resolves once everything queued so far is written to fd 3 (this.flush()). */
