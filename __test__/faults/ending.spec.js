@@ -99,8 +99,9 @@ describe('process.exit() in the child', () => {
 });
 
 // The child's writer encodes a tick's burst of up to 64 KiB into one reused buffer; what the
-// socket does not take goes to the stream as a copy, since the next write (here the exit hook's,
-// which writes the frames queued behind it) encodes into the same buffer.
+// socket does not take goes to the stream from that buffer, without a copy, so nothing may be
+// encoded into it until the stream has written it (the exit hook writes that part first, then
+// the frames queued behind it).
 describe('a burst the socket took only part of, then more sends, then the end', () => {
   const frame = (i) => String(i).padStart(8, '0') + String.fromCharCode(97 + (i % 26)).repeat(992);
 
@@ -155,5 +156,102 @@ describe('a burst the socket took only part of, then more sends, then the end', 
     expect(last).toEqual({ sent: got.length });
     expect(got.findIndex((message, i) => message !== frame(i))).toBe(-1);
     expect(await p.exited).toEqual(exit);
+  });
+});
+
+// The same partly taken write from the reused buffer, behind it frames of every kind (messages,
+// events carrying Buffers, a call's result), then this.flush(), more sends, and each other end.
+describe('a partly taken burst, frames of every kind behind it, then the end', () => {
+  const frame = (i) => String(i).padStart(8, '0') + String.fromCharCode(97 + (i % 26)).repeat(992);
+
+  test.each([
+    ['process.exit(3) in a handler, this.flush() not awaited', 'exit', { code: 3, signal: null }],
+    ['this.close(4) after an awaited this.flush()', 'close', { code: 4, signal: null }],
+    ["SIGTERM with the child's own listener, which sends more and closes", 'sigterm', { code: 0, signal: null }],
+    ["p.stop(), whose 'stop' handler sends more", 'stop', { code: 0, signal: null }],
+  ])('%s: everything arrives once, in order, unaltered', async (_, end, exit) => {
+    const p = track(
+      new Proclet(
+        function (end) {
+          const frame = (i) => String(i).padStart(8, '0') + String.fromCharCode(97 + (i % 26)).repeat(992);
+          let i = 0;
+          // Every 7th frame is an event with a Buffer (a PACKED frame), the rest messages.
+          const sendOne = () => {
+            const n = i++;
+            if (n % 7 === 6) this.emit('bin', n, Buffer.from(frame(n)));
+            else this.send(frame(n));
+          };
+          const finish = () => {
+            for (let k = 0; k < 10; k++) sendOne();
+            this.send({ sent: i });
+          };
+          this.expose({ echo: (n) => frame(n) });
+          if (end === 'sigterm') {
+            process.on('SIGTERM', () => {
+              finish();
+              this.close(0);
+            });
+          }
+          this.on('stop', finish);
+          this.on('message', async function () {
+            const channel = process._getActiveHandles().find((h) => h._handle && h._handle.fd === 3);
+            for (;;) {
+              // 30 KB a tick, and what waits behind a partly taken write at the end (30 + 5 + 11
+              // frames) is under 64 KiB too: encoded into the reused buffer.
+              for (let k = 0; k < 30; k++) sendOne();
+              if (channel.writableLength > 0) break;
+              await new Promise((resolve) => setImmediate(resolve));
+            }
+            for (let k = 0; k < 5; k++) sendOne();
+            process.stdout.write('stalled\n');
+            if (end === 'close') await this.flush();
+            else this.flush();
+            if (end === 'exit' || end === 'close') {
+              finish();
+              if (end === 'exit') process.exit(3);
+              this.close(4);
+            }
+          });
+        },
+        { stdio: 'pipe' },
+      ),
+    );
+    const errors = [];
+    p.parent.on('error', (error) => errors.push(error));
+    const events = [];
+    p.parent.on('bin', (n, bytes) => events.push([n, bytes]));
+    const messages = p.parent.messages();
+    const stalled = new Promise((resolve) => {
+      let out = '';
+      p.parent.on('stdout', (chunk) => {
+        out += chunk;
+        if (out.includes('stalled\n')) resolve();
+      });
+    });
+    p.run(end);
+    p.parent.send('go');
+    await stalled;
+    const result = end === 'sigterm' || end === 'stop' ? p.child.call('echo', 12345) : null;
+    if (end === 'sigterm') p.kill('SIGTERM');
+    const stopped = end === 'stop' ? p.stop() : null;
+    const got = [];
+    for await (const message of messages) got.push(message);
+    const last = got.pop();
+    const sent = last.sent;
+    expect(typeof sent).toBe('number');
+    const wantMessages = [];
+    const wantEvents = [];
+    for (let n = 0; n < sent; n++) {
+      if (n % 7 === 6) wantEvents.push(n);
+      else wantMessages.push(frame(n));
+    }
+    expect(got.length).toBe(wantMessages.length);
+    expect(got.findIndex((message, k) => message !== wantMessages[k])).toBe(-1);
+    expect(events.map(([n]) => n)).toEqual(wantEvents);
+    expect(events.findIndex(([n, bytes]) => !Buffer.isBuffer(bytes) || bytes.toString() !== frame(n))).toBe(-1);
+    if (result !== null) expect(await result).toBe(frame(12345));
+    expect(await p.exited).toEqual(exit);
+    if (stopped !== null) expect(await stopped).toEqual(exit);
+    expect(errors).toEqual([]);
   });
 });
